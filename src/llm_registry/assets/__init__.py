@@ -1,0 +1,1 @@
+"""Assets and their versions: documents, spec validation, storage and the service."""

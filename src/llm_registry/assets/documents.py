@@ -1,0 +1,117 @@
+"""Turning manifests into validated parts, and stored rows into version documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from llm_registry.assets.interfaces import VersionRow
+from llm_registry.assets.models import Labels, Manifest, VersionDocument
+from llm_registry.domain.digests import digest_of
+from llm_registry.errors import ValidationError
+
+_TOP_LEVEL_CODES = {"kind": "invalid_kind", "name": "invalid_name", "version": "invalid_version"}
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """``("dependencies", 1, "ref")`` → ``dependencies[1].ref``."""
+    out = ""
+    for part in location:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_manifest(data: object) -> Manifest:
+    """A Manifest from a mapping; raises ValidationError naming the first bad field."""
+    if isinstance(data, Manifest):
+        return data
+    if not isinstance(data, Mapping):
+        raise ValidationError(
+            f"a version document must be a mapping, got {type(data).__name__}", code="invalid_manifest", field=None
+        )
+    try:
+        return Manifest.model_validate(data)
+    except pydantic.ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        location = tuple(error["loc"])
+        path = field_path(location)
+        if error["type"] == "extra_forbidden":
+            raise ValidationError(f"unknown field {path!r}", code="unknown_field", field=path) from None
+        code = _TOP_LEVEL_CODES.get(str(location[0]), "invalid_manifest") if len(location) == 1 else "invalid_manifest"
+        raise ValidationError(f"{path}: {error['msg']}", code=code, field=path) from None
+
+
+def content_digest(manifest: Manifest, document_digest: str) -> str:
+    """The version digest: the claimed content digest, the digest of the canonical file
+    manifest for multi-file content, else the digest of the immutable document."""
+    content = manifest.content
+    if content is not None and content.files:
+        files = sorted(({"path": f.path, "digest": f.digest, "size": f.size} for f in content.files),
+                       key=lambda f: str(f["path"]))
+        computed = digest_of(files)
+        if content.digest is not None and content.digest != computed:
+            raise ValidationError(
+                f"content.digest {content.digest} is not the digest of the file manifest ({computed})",
+                code="invalid_digest",
+                field="content.digest",
+            )
+        return computed
+    if content is not None and content.digest is not None:
+        return content.digest
+    return document_digest
+
+
+def immutable_fields(manifest: Manifest, name: str) -> dict[str, Any]:
+    """What a re-registration must repeat exactly to be idempotent."""
+    return {
+        "kind": manifest.kind.value,
+        "name": name,
+        "version": manifest.version,
+        "spec": manifest.spec,
+        "content": manifest.content.model_dump(exclude_none=True) if manifest.content else None,
+        "dependencies": [d.model_dump(mode="json") for d in manifest.dependencies],
+        "provenance": manifest.provenance,
+    }
+
+
+def to_document(row: VersionRow, labels: dict[str, Any] | None = None) -> VersionDocument:
+    """The version document of a stored row (``labels`` overrides, for "as of" reads)."""
+    return VersionDocument.model_validate(
+        {
+            "kind": row.kind,
+            "name": f"{row.namespace}/{row.name}",
+            "version": row.version,
+            "spec": row.spec,
+            "content": row.content,
+            "dependencies": row.dependencies,
+            "labels": row.labels if labels is None else labels,
+            "provenance": row.provenance,
+            "id": row.id,
+            "digest": row.digest,
+            "status": row.status,
+            "status_message": row.status_message,
+            "replacement": row.replacement,
+            "created_at": row.created_at,
+            "created_by": row.created_by,
+            "updated_at": row.updated_at,
+            "revision": row.revision,
+            "pins": row.pins,
+            "aliases": row.aliases,
+        }
+    )
+
+
+def validate_labels(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Labels checked by the same rules as at registration; raises ValidationError naming ``labels.*``."""
+    try:
+        return Labels.model_validate(data).model_dump(mode="json")
+    except pydantic.ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        path = field_path(("labels", *error["loc"]))
+        code = "unknown_field" if error["type"] == "extra_forbidden" else "invalid_manifest"
+        raise ValidationError(f"{path}: {error['msg']}", code=code, field=path) from None

@@ -1,0 +1,209 @@
+"""The storage contract for assets, versions, aliases, dependencies and their events.
+
+The service opens a transaction (``read()`` or ``write()``) and calls these primitives;
+all rules live in the service. A ``write()`` transaction is serialised against other
+writers and commits everything (the change and its event) or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from llm_registry.domain.kinds import Kind
+from llm_registry.domain.names import AssetName
+from llm_registry.events.models import Event
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    id: str
+    kind: Kind
+    namespace: str
+    name: str
+    created_at: str
+    created_by: str
+
+
+@dataclass(slots=True)
+class VersionRow:
+    id: str
+    asset_id: str
+    kind: Kind
+    namespace: str
+    name: str
+    version: str
+    version_key: str
+    major: int
+    minor: int
+    patch: int
+    prerelease_key: str
+    is_prerelease: bool
+    status: str
+    status_message: str | None
+    replacement: str | None
+    digest: str
+    document_digest: str
+    spec: dict[str, Any]
+    content: dict[str, Any] | None
+    dependencies: list[dict[str, Any]]
+    pins: list[dict[str, Any]]
+    provenance: dict[str, Any] | None
+    labels: dict[str, Any]
+    revision: int
+    created_at: str
+    created_by: str
+    updated_at: str
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyRow:
+    position: int
+    ref: str
+    relation: str
+    target_asset_id: str
+    target_version_id: str
+    target_version: str
+    target_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRow:
+    name: str
+    version: str
+    version_id: str
+    updated_at: str
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DependentRow:
+    """A version that pins another: who depends, how, on which constraint."""
+
+    kind: Kind
+    namespace: str
+    name: str
+    version: str
+    relation: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssetListRow:
+    asset: AssetRow
+    version_count: int
+    latest: str | None
+    aliases: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRevisionRow:
+    revision: int
+    labels: dict[str, Any]
+    created_at: str
+    created_by: str
+
+
+class AssetReader(Protocol):
+    def find_asset(self, kind: Kind, name: AssetName) -> AssetRow | None: ...
+
+    def find_version(self, kind: Kind, name: AssetName, version_key: str) -> VersionRow | None: ...
+
+    def find_version_by_digest(self, kind: Kind, name: AssetName, digest: str) -> VersionRow | None: ...
+
+    def find_version_by_alias(self, kind: Kind, name: AssetName, alias: str) -> VersionRow | None: ...
+
+    def iter_versions_by_precedence(
+        self, asset_id: str, *, include_prerelease: bool, statuses: Sequence[str]
+    ) -> Iterator[VersionRow]:
+        """Versions of an asset, highest SemVer precedence first."""
+        ...
+
+    def list_versions(
+        self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int
+    ) -> list[VersionRow]:
+        """A page of versions in descending precedence, strictly below ``before``."""
+        ...
+
+    def list_assets(
+        self,
+        *,
+        kind: Kind | None,
+        namespace: str | None,
+        name: str | None,
+        after: tuple[str, str, str] | None,
+        limit: int,
+    ) -> list[AssetListRow]:
+        """A page of assets ordered by (kind, namespace, name), strictly after ``after``, with
+        each one's version count, latest active release and aliases (a fixed number of queries)."""
+        ...
+
+    def list_aliases(self, asset_id: str) -> list[AliasRow]: ...
+
+    def list_dependents(self, version_id: str) -> list[DependentRow]: ...
+
+    def list_label_revisions(self, version_id: str) -> list[LabelRevisionRow]: ...
+
+    def find_asset_path(self, sources: Sequence[str], target: str) -> list[str] | None:
+        """Asset ids on a dependency path from one of ``sources`` to ``target`` (None if unreachable)."""
+        ...
+
+    def describe_assets(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        """``kind:namespace/name`` of each asset id."""
+        ...
+
+    def list_events(
+        self,
+        *,
+        after: int,
+        types: Sequence[str] = (),
+        subject: str | None = None,
+        actor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+    ) -> list[Event]: ...
+
+
+class AssetWriter(AssetReader, Protocol):
+    def get_or_create_asset(self, row: AssetRow) -> tuple[AssetRow, bool]: ...
+
+    def insert_version(self, row: VersionRow, dependencies: Sequence[DependencyRow]) -> None: ...
+
+    def update_labels(self, version_id: str, labels: dict[str, Any], revision: int, at: str, by: str) -> None: ...
+
+    def update_status(
+        self, version_id: str, status: str, message: str | None, replacement: str | None, at: str
+    ) -> None: ...
+
+    def delete_version(self, row: VersionRow) -> None:
+        """Delete a version, its aliases, and refresh its asset's edges; pins on it become dangling."""
+        ...
+
+    def set_alias(self, asset_id: str, alias: str, version_id: str, at: str, by: str) -> None: ...
+
+    def delete_alias(self, asset_id: str, alias: str) -> bool: ...
+
+    def append_event(
+        self, *, type: str, subject: str, asset: str | None, actor: str, at: str, payload: dict[str, Any]
+    ) -> None: ...
+
+
+class AssetStore(Protocol):
+    """A database holding the registry."""
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        ...
+
+    def read(self) -> AbstractContextManager[AssetReader]: ...
+
+    def write(self) -> AbstractContextManager[AssetWriter]: ...
+
+    def last_event_cursor(self) -> int: ...
+
+    def close(self) -> None: ...

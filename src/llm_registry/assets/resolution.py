@@ -1,0 +1,60 @@
+"""How a reference chooses a version (§2): exact, digest, alias, range, or latest."""
+
+from __future__ import annotations
+
+import re
+
+from llm_registry.assets.interfaces import AssetReader, VersionRow
+from llm_registry.domain.references import LATEST, Reference, SelectorType
+from llm_registry.domain.versions import Version, version_key
+from llm_registry.errors import NotFoundError
+
+CHOOSABLE = ("active", "deprecated")
+# A range names a prerelease when one of its versions carries "-tag" right after a digit.
+_NAMES_PRERELEASE = re.compile(r"\d-[0-9A-Za-z]")
+
+
+def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
+    """The version ``ref`` chooses, or None. Ranges never choose yanked versions, nor
+    prereleases unless the range names one; ``latest`` is the highest active release."""
+    selector = ref.selector_type
+    if selector is SelectorType.VERSION:
+        assert ref.version is not None
+        row = reader.find_version(ref.kind, ref.name, version_key(ref.version))
+        if row is not None and ref.version.build and row.version != ref.selector:
+            return None
+        return row
+    if selector is SelectorType.DIGEST:
+        assert ref.selector is not None
+        return reader.find_version_by_digest(ref.kind, ref.name, ref.selector)
+    if selector is SelectorType.ALIAS:
+        assert ref.selector is not None
+        return reader.find_version_by_alias(ref.kind, ref.name, ref.selector)
+    asset = reader.find_asset(ref.kind, ref.name)
+    if asset is None:
+        return None
+    if selector is SelectorType.LATEST:
+        return next(iter(reader.iter_versions_by_precedence(asset.id, include_prerelease=False, statuses=("active",))), None)
+    assert ref.range is not None
+    include_prerelease = bool(_NAMES_PRERELEASE.search(ref.range.text))
+    for row in reader.iter_versions_by_precedence(asset.id, include_prerelease=include_prerelease, statuses=CHOOSABLE):
+        if ref.range.match(Version(row.version)):
+            return row
+    return None
+
+
+def get_by_reference(reader: AssetReader, ref: Reference, *, code: str = "version_not_found",
+                     field: str | None = None) -> VersionRow:
+    """Like ``find_by_reference``; raises NotFoundError saying whether the asset or the version is missing."""
+    row = find_by_reference(reader, ref)
+    if row is not None:
+        return row
+    if reader.find_asset(ref.kind, ref.name) is None:
+        raise NotFoundError(f"no asset {ref.asset}", code="asset_not_found" if code == "version_not_found" else code,
+                            field=field)
+    if ref.selector_type is SelectorType.ALIAS:
+        raise NotFoundError(f"{ref.asset} has no alias {ref.selector!r}",
+                            code="alias_not_found" if code == "version_not_found" else code, field=field)
+    if ref.selector_type is SelectorType.LATEST or ref.selector == LATEST:
+        raise NotFoundError(f"{ref.asset} has no active release version", code=code, field=field)
+    raise NotFoundError(f"no version of {ref.asset} matches {ref.selector!r}", code=code, field=field)

@@ -1,0 +1,33 @@
+"""PostgreSQL: pooled psycopg 3 connections; event commits kept in cursor order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
+from llm_registry.storage.engine import create_postgres_engine
+
+# Any constant shared by all writers of the outbox.
+_OUTBOX_LOCK = 0x6C6C6D72
+
+
+class PostgresTransaction(SqlTransaction):
+    def before_event(self) -> None:
+        # Sequence values are handed out before commit, so without this a reader could see
+        # event 12 committed before event 11 and skip 11 for ever. Holding a transaction
+        # lock from the event insert to commit makes commit order equal cursor order.
+        self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+
+
+class PostgresAssetStore(SqlAssetStore):
+    backend = "postgresql"
+    transaction_class = PostgresTransaction
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        super().__init__(create_postgres_engine(url, pool_size=pool_size))
+        self.url = url
+
+    def _aggregate(self, column: Any) -> Any:
+        return sa.func.string_agg(column, ",")

@@ -1,0 +1,38 @@
+"""Timestamps as the registry stores and shows them: fixed-width ISO-8601 UTC text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from llm_registry.errors import ValidationError
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_time(moment: datetime) -> str:
+    """``2026-01-02T03:04:05.000006Z``; text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime(_FORMAT)
+
+
+def parse_time(value: object, field: str = "time") -> str:
+    """An ISO-8601 time (with offset or ``Z``; a bare date means its midnight UTC) in stored form."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return format_time(moment)
+    if not isinstance(value, str):
+        raise ValidationError(f"invalid time {value!r}", code="invalid_parameter", field=field)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        raise ValidationError(
+            f"invalid time {value!r}: expected ISO-8601 such as 2026-01-02T03:04:05Z", code="invalid_parameter", field=field
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_time(moment)

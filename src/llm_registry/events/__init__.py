@@ -1,0 +1,1 @@
+"""The change feed: every change appends an event in its own transaction (an outbox)."""

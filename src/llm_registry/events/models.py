@@ -1,0 +1,31 @@
+"""Events as the feed shows them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class EventType(StrEnum):
+    ASSET_REGISTERED = "asset.registered"
+    ASSET_LABELS_UPDATED = "asset.labels_updated"
+    ASSET_DEPRECATED = "asset.deprecated"
+    ASSET_YANKED = "asset.yanked"
+    ASSET_RESTORED = "asset.restored"
+    ASSET_DELETED = "asset.deleted"
+    ALIAS_MOVED = "alias.moved"
+    ALIAS_REMOVED = "alias.removed"
+
+
+class Event(BaseModel):
+    """One change: ``cursor`` is what ``events(after=…)`` takes to read on from here."""
+
+    id: str
+    cursor: str
+    type: str
+    subject: str
+    actor: str
+    created_at: str
+    payload: dict[str, Any]

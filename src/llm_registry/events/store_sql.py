@@ -1,0 +1,83 @@
+"""The outbox table, shared by the SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from llm_registry.events.models import Event
+from llm_registry.storage.schema import events
+
+_INSERT = events.insert()
+
+
+def append_event(
+    connection: sa.Connection,
+    *,
+    id: str,
+    type: str,
+    subject: str,
+    asset: str | None,
+    actor: str,
+    created_at: str,
+    payload: dict[str, Any],
+) -> None:
+    """Insert an event; call it inside the transaction of the change it records."""
+    connection.execute(
+        _INSERT,
+        {
+            "id": id,
+            "type": type,
+            "subject": subject,
+            "asset": asset,
+            "actor": actor,
+            "created_at": created_at,
+            "payload": payload,
+        },
+    )
+
+
+def list_events(
+    connection: sa.Connection,
+    *,
+    after: int,
+    types: Sequence[str] = (),
+    subject: str | None = None,
+    actor: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+) -> list[Event]:
+    """Events with ``seq > after`` in order, filtered; at most ``limit``."""
+    query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
+    if types:
+        query = query.where(events.c.type.in_(list(types)))
+    if subject:
+        # An asset (kind:ns/name) follows all of its versions; a full ref one version.
+        column = events.c.subject if "@" in subject else events.c.asset
+        query = query.where(column == subject)
+    if actor:
+        query = query.where(events.c.actor == actor)
+    if since:
+        query = query.where(events.c.created_at >= since)
+    if until:
+        query = query.where(events.c.created_at < until)
+    return [
+        Event(
+            id=row.id,
+            cursor=str(row.seq),
+            type=row.type,
+            subject=row.subject,
+            actor=row.actor,
+            created_at=row.created_at,
+            payload=row.payload,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def last_cursor(connection: sa.Connection) -> int:
+    """The cursor of the newest event (0 when there is none)."""
+    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.seq), 0))).scalar_one())

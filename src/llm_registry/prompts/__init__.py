@@ -1,0 +1,1 @@
+"""Prompt templates: the registration check and sandboxed rendering."""

@@ -1,0 +1,109 @@
+"""Settings, declared once as a table of (name, default, help).
+
+Each setting reads from ``LLM_REGISTRY_<NAME>`` in the environment, a TOML config file
+(top-level keys named as below), or explicit overrides, in rising precedence. The CLI
+options, ``docs/settings.md`` and a test derive from this table.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from llm_registry.errors import ValidationError
+
+ENV_PREFIX = "LLM_REGISTRY_"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("url", "./.llm-registry",
+            "Where the registry lives: a folder (SQLite inside), sqlite:///FILE, postgresql://… or http(s)://…"),
+    Setting("default_namespace", "default", "Namespace given to names written without one."),
+    Setting("actor", "", "Who the embedded registry records as the actor of changes (default: the OS user)."),
+    Setting("sqlite_busy_timeout_ms", 30_000, "How long a SQLite writer waits for another process's write lock."),
+    Setting("postgres_pool_size", 10, "Connections kept open per process to PostgreSQL."),
+    Setting("request_timeout", 30.0, "Seconds the remote client waits for a server's answer."),
+    Setting("token", "", "Bearer token (access token or API key) the remote client sends."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    url: str = "./.llm-registry"
+    default_namespace: str = "default"
+    actor: str = ""
+    sqlite_busy_timeout_ms: int = 30_000
+    postgres_pool_size: int = 10
+    request_timeout: float = 30.0
+    token: str = ""
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        config_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Defaults, then the config file, then the environment, then ``overrides`` (None values skipped)."""
+        environ = os.environ if environ is None else environ
+        declared = {s.name: s for s in SETTINGS}
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            try:
+                data = tomllib.loads(config_file.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ValidationError(f"cannot read config file {config_file}: {exc}", code="invalid_parameter",
+                                      field="config") from None
+            for key, value in data.items():
+                if key not in declared:
+                    raise ValidationError(f"unknown setting {key!r} in {config_file}", code="invalid_parameter",
+                                          field=key)
+                values[key] = value
+        for setting in SETTINGS:
+            if setting.env in environ:
+                values[setting.name] = environ[setting.env]
+        for key, value in (overrides or {}).items():
+            if key not in declared:
+                raise ValidationError(f"unknown setting {key!r}", code="invalid_parameter", field=key)
+            if value is not None:
+                values[key] = value
+        return cls(**{name: _coerce(declared[name], value) for name, value in values.items()})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    kind = type(setting.default)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    try:
+        if kind is bool:
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"setting {setting.name} ({setting.env}) must be {kind.__name__}, got {value!r}",
+            code="invalid_parameter", field=setting.name,
+        ) from None

@@ -1,0 +1,1 @@
+"""Databases: the schema, engines for SQLite and PostgreSQL, migrations."""

@@ -1,0 +1,78 @@
+"""Engines for SQLite and PostgreSQL, and the schema check done on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from llm_registry.errors import StorageError
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_sqlite_engine(path: Path, *, busy_timeout_ms: int = 30_000) -> Engine:
+    """A SQLite engine in WAL mode with foreign keys, and transactions we begin ourselves.
+
+    pysqlite's implicit transactions are turned off so that writers can ``BEGIN IMMEDIATE``
+    (take the write lock up front, never deadlock on an upgrade) and readers ``BEGIN``
+    a snapshot. ``synchronous=NORMAL`` in WAL mode keeps every committed transaction across
+    a crash of the process; only an OS crash could lose the last ones.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        f"sqlite:///{path}",
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def create_postgres_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """A pooled PostgreSQL engine over psycopg 3."""
+    sa_url = sa.make_url(url)
+    if sa_url.drivername in ("postgresql", "postgres"):
+        sa_url = sa_url.set(drivername="postgresql+psycopg")
+    return sa.create_engine(
+        sa_url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def check_reachable(engine: Engine) -> None:
+    """Raises StorageError (``storage_unavailable``) when the database does not answer."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        raise StorageError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
