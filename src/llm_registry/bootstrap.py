@@ -30,7 +30,8 @@ def create_store(location: str, settings: Settings) -> SqlAssetStore:
     elif "://" in location:
         raise ValidationError(
             f"unsupported registry location {location!r}: use a folder, sqlite:///FILE, postgresql://… or http(s)://…",
-            code="invalid_parameter", field="url",
+            code="invalid_parameter",
+            field="url",
         )
     else:
         folder = Path(location).expanduser()

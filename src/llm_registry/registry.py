@@ -74,17 +74,25 @@ class Registry:
         """An asset (``kind:ns/name``): aliases, latest, version count."""
         raise NotImplementedError
 
-    def assets(self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None,
-               limit: int = 100) -> Page[AssetSummary]:
+    def assets(
+        self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[AssetSummary]:
         raise NotImplementedError
 
     def versions(self, ref: str, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
         """An asset's versions, highest SemVer precedence first."""
         raise NotImplementedError
 
-    def label(self, ref: str, *, description: str | None = None, license: str | None = None,
-              tags: Sequence[str] = (), untags: Sequence[str] = (),
-              annotations: Mapping[str, str | None] | None = None) -> VersionDocument:
+    def label(
+        self,
+        ref: str,
+        *,
+        description: str | None = None,
+        license: str | None = None,
+        tags: Sequence[str] = (),
+        untags: Sequence[str] = (),
+        annotations: Mapping[str, str | None] | None = None,
+    ) -> VersionDocument:
         """Change labels as a new revision (an annotation set to None is removed)."""
         raise NotImplementedError
 
@@ -116,8 +124,15 @@ class Registry:
         """Render a prompt: ``{"text": …}`` or ``{"messages": […]}``."""
         raise NotImplementedError
 
-    def events(self, *, after: str | None = None, type: Sequence[str] = (), subject: str | None = None,
-               actor: str | None = None, limit: int = 100) -> Page[Event]:
+    def events(
+        self,
+        *,
+        after: str | None = None,
+        type: Sequence[str] = (),
+        subject: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Event]:
         """Events after a cursor, oldest first; ``next_cursor`` continues the feed."""
         raise NotImplementedError
 
@@ -127,8 +142,9 @@ class Registry:
     def __enter__(self) -> Registry:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -155,18 +171,31 @@ class EmbeddedRegistry(Registry):
     def asset(self, ref: str) -> AssetSummary:
         return self.service.get_asset(ref)
 
-    def assets(self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None,
-               limit: int = 100) -> Page[AssetSummary]:
+    def assets(
+        self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[AssetSummary]:
         return self.service.list_assets(kind=kind, namespace=namespace, cursor=cursor, limit=limit)
 
     def versions(self, ref: str, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
         return self.service.list_versions(ref, cursor=cursor, limit=limit)
 
-    def label(self, ref: str, *, description: str | None = None, license: str | None = None,
-              tags: Sequence[str] = (), untags: Sequence[str] = (),
-              annotations: Mapping[str, str | None] | None = None) -> VersionDocument:
-        changes = LabelChanges(description=description, license=license, add_tags=tuple(tags),
-                               remove_tags=tuple(untags), annotations=dict(annotations or {}))
+    def label(
+        self,
+        ref: str,
+        *,
+        description: str | None = None,
+        license: str | None = None,
+        tags: Sequence[str] = (),
+        untags: Sequence[str] = (),
+        annotations: Mapping[str, str | None] | None = None,
+    ) -> VersionDocument:
+        changes = LabelChanges(
+            description=description,
+            license=license,
+            add_tags=tuple(tags),
+            remove_tags=tuple(untags),
+            annotations=dict(annotations or {}),
+        )
         return self.service.update_labels(ref, changes, actor=self.actor)
 
     def label_history(self, ref: str) -> list[LabelRevision]:
@@ -196,8 +225,15 @@ class EmbeddedRegistry(Registry):
     def render(self, ref: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self.service.render(ref, variables or {})
 
-    def events(self, *, after: str | None = None, type: Sequence[str] = (), subject: str | None = None,
-               actor: str | None = None, limit: int = 100) -> Page[Event]:
+    def events(
+        self,
+        *,
+        after: str | None = None,
+        type: Sequence[str] = (),
+        subject: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+    ) -> Page[Event]:
         return self.service.list_events(after=after, types=type, subject=subject, actor=actor, limit=limit)
 
     def close(self) -> None:

@@ -31,14 +31,29 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("url", "./.llm-registry",
-            "Where the registry lives: a folder (SQLite inside), sqlite:///FILE, postgresql://… or http(s)://…"),
+    Setting(
+        "url",
+        "./.llm-registry",
+        "Where the registry lives: a folder (SQLite inside), sqlite:///FILE, postgresql://… or http(s)://…",
+    ),
     Setting("default_namespace", "default", "Namespace given to names written without one."),
     Setting("actor", "", "Who the embedded registry records as the actor of changes (default: the OS user)."),
     Setting("sqlite_busy_timeout_ms", 30_000, "How long a SQLite writer waits for another process's write lock."),
     Setting("postgres_pool_size", 10, "Connections kept open per process to PostgreSQL."),
     Setting("request_timeout", 30.0, "Seconds the remote client waits for a server's answer."),
     Setting("token", "", "Bearer token (access token or API key) the remote client sends."),
+    # The server (`llm-registry serve`).
+    Setting("host", "127.0.0.1", "Address the server listens on (0.0.0.0 for every interface)."),
+    Setting("port", 8000, "TCP port the server listens on."),
+    Setting("workers", 1, "Server worker processes; each opens its own connections to the database."),
+    Setting("no_auth", False, "Serve without authentication: every request acts as 'anonymous' (explicit open mode)."),
+    Setting("cors_origins", "", "Comma-separated origins allowed by CORS (`*` for any); empty turns CORS off."),
+    Setting("max_body_bytes", 10_485_760, "Largest request body the server accepts, in bytes (larger: 413)."),
+    Setting("log_level", "info", "Server log level: debug, info, warning or error."),
+    Setting("access_log", True, "Write one structured JSON line per request."),
+    Setting("gzip_min_bytes", 1024, "Responses at least this large are gzip-compressed for clients that accept it."),
+    Setting("events_max_wait", 30.0, "Longest long-poll (`GET /v1/events?wait=`) the server holds, in seconds."),
+    Setting("shutdown_timeout", 10.0, "Seconds the server lets requests in flight finish on shutdown."),
 )
 
 
@@ -51,6 +66,17 @@ class Settings:
     postgres_pool_size: int = 10
     request_timeout: float = 30.0
     token: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    no_auth: bool = False
+    cors_origins: str = ""
+    max_body_bytes: int = 10_485_760
+    log_level: str = "info"
+    access_log: bool = True
+    gzip_min_bytes: int = 1024
+    events_max_wait: float = 30.0
+    shutdown_timeout: float = 10.0
 
     @classmethod
     def load(
@@ -68,12 +94,14 @@ class Settings:
             try:
                 data = tomllib.loads(config_file.read_text())
             except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ValidationError(f"cannot read config file {config_file}: {exc}", code="invalid_parameter",
-                                      field="config") from None
+                raise ValidationError(
+                    f"cannot read config file {config_file}: {exc}", code="invalid_parameter", field="config"
+                ) from None
             for key, value in data.items():
                 if key not in declared:
-                    raise ValidationError(f"unknown setting {key!r} in {config_file}", code="invalid_parameter",
-                                          field=key)
+                    raise ValidationError(
+                        f"unknown setting {key!r} in {config_file}", code="invalid_parameter", field=key
+                    )
                 values[key] = value
         for setting in SETTINGS:
             if setting.env in environ:
@@ -105,5 +133,6 @@ def _coerce(setting: Setting, value: Any) -> Any:
     except (TypeError, ValueError):
         raise ValidationError(
             f"setting {setting.name} ({setting.env}) must be {kind.__name__}, got {value!r}",
-            code="invalid_parameter", field=setting.name,
+            code="invalid_parameter",
+            field=setting.name,
         ) from None

@@ -51,8 +51,9 @@ def content_digest(manifest: Manifest, document_digest: str) -> str:
     manifest for multi-file content, else the digest of the immutable document."""
     content = manifest.content
     if content is not None and content.files:
-        files = sorted(({"path": f.path, "digest": f.digest, "size": f.size} for f in content.files),
-                       key=lambda f: str(f["path"]))
+        files = sorted(
+            ({"path": f.path, "digest": f.digest, "size": f.size} for f in content.files), key=lambda f: str(f["path"])
+        )
         computed = digest_of(files)
         if content.digest is not None and content.digest != computed:
             raise ValidationError(

@@ -116,15 +116,16 @@ class AssetReader(Protocol):
 
     def find_version_by_alias(self, kind: Kind, name: AssetName, alias: str) -> VersionRow | None: ...
 
-    def iter_versions_by_precedence(
-        self, asset_id: str, *, include_prerelease: bool, statuses: Sequence[str]
-    ) -> Iterator[VersionRow]:
-        """Versions of an asset, highest SemVer precedence first."""
+    def iter_version_numbers(
+        self, kind: Kind, name: AssetName, *, include_prerelease: bool, only_active: bool
+    ) -> Iterator[tuple[str, str]]:
+        """(id, version) of an asset's versions, highest SemVer precedence first; never yanked
+        ones, only active ones when asked, prereleases only when asked."""
         ...
 
-    def list_versions(
-        self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int
-    ) -> list[VersionRow]:
+    def get_version_by_id(self, version_id: str) -> VersionRow: ...
+
+    def list_versions(self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int) -> list[VersionRow]:
         """A page of versions in descending precedence, strictly below ``before``."""
         ...
 

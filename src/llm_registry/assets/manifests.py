@@ -27,12 +27,17 @@ def parse_manifest_text(text: str, *, source: str = "manifest") -> dict[str, Any
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or str(exc)
-            raise ValidationError(f"{source}: malformed YAML{where}: {problem}", code="invalid_manifest",
-                                  field=None) from None
+            raise ValidationError(
+                f"{source}: malformed YAML{where}: {problem}", code="invalid_manifest", field=None
+            ) from None
     if not isinstance(data, dict):
-        raise ValidationError(f"{source}: a version document must be a mapping, got {type(data).__name__}",
-                              code="invalid_manifest", field=None)
-    return _stringify_times(data)
+        raise ValidationError(
+            f"{source}: a version document must be a mapping, got {type(data).__name__}",
+            code="invalid_manifest",
+            field=None,
+        )
+    result: dict[str, Any] = _stringify_times(data)
+    return result
 
 
 def _stringify_times(value: Any) -> Any:

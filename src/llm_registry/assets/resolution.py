@@ -9,7 +9,6 @@ from llm_registry.domain.references import LATEST, Reference, SelectorType
 from llm_registry.domain.versions import Version, version_key
 from llm_registry.errors import NotFoundError
 
-CHOOSABLE = ("active", "deprecated")
 # A range names a prerelease when one of its versions carries "-tag" right after a digit.
 _NAMES_PRERELEASE = re.compile(r"\d-[0-9A-Za-z]")
 
@@ -30,31 +29,37 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
     if selector is SelectorType.ALIAS:
         assert ref.selector is not None
         return reader.find_version_by_alias(ref.kind, ref.name, ref.selector)
-    asset = reader.find_asset(ref.kind, ref.name)
-    if asset is None:
-        return None
     if selector is SelectorType.LATEST:
-        return next(iter(reader.iter_versions_by_precedence(asset.id, include_prerelease=False, statuses=("active",))), None)
+        numbers = reader.iter_version_numbers(ref.kind, ref.name, include_prerelease=False, only_active=True)
+        chosen = next(iter(numbers), None)
+        return reader.get_version_by_id(chosen[0]) if chosen else None
     assert ref.range is not None
     include_prerelease = bool(_NAMES_PRERELEASE.search(ref.range.text))
-    for row in reader.iter_versions_by_precedence(asset.id, include_prerelease=include_prerelease, statuses=CHOOSABLE):
-        if ref.range.match(Version(row.version)):
-            return row
+    for version_id, number in reader.iter_version_numbers(
+        ref.kind, ref.name, include_prerelease=include_prerelease, only_active=False
+    ):
+        if ref.range.match(Version(number)):
+            return reader.get_version_by_id(version_id)
     return None
 
 
-def get_by_reference(reader: AssetReader, ref: Reference, *, code: str = "version_not_found",
-                     field: str | None = None) -> VersionRow:
+def get_by_reference(
+    reader: AssetReader, ref: Reference, *, code: str = "version_not_found", field: str | None = None
+) -> VersionRow:
     """Like ``find_by_reference``; raises NotFoundError saying whether the asset or the version is missing."""
     row = find_by_reference(reader, ref)
     if row is not None:
         return row
     if reader.find_asset(ref.kind, ref.name) is None:
-        raise NotFoundError(f"no asset {ref.asset}", code="asset_not_found" if code == "version_not_found" else code,
-                            field=field)
+        raise NotFoundError(
+            f"no asset {ref.asset}", code="asset_not_found" if code == "version_not_found" else code, field=field
+        )
     if ref.selector_type is SelectorType.ALIAS:
-        raise NotFoundError(f"{ref.asset} has no alias {ref.selector!r}",
-                            code="alias_not_found" if code == "version_not_found" else code, field=field)
+        raise NotFoundError(
+            f"{ref.asset} has no alias {ref.selector!r}",
+            code="alias_not_found" if code == "version_not_found" else code,
+            field=field,
+        )
     if ref.selector_type is SelectorType.LATEST or ref.selector == LATEST:
         raise NotFoundError(f"{ref.asset} has no active release version", code=code, field=field)
     raise NotFoundError(f"no version of {ref.asset} matches {ref.selector!r}", code=code, field=field)

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from ulid import ULID
 
 from llm_registry.assets import documents
-from llm_registry.assets.interfaces import AssetListRow, AssetReader, AssetRow, AssetStore, AssetWriter, DependencyRow, VersionRow
+from llm_registry.assets.interfaces import (
+    AssetListRow,
+    AssetRow,
+    AssetStore,
+    AssetWriter,
+    DependencyRow,
+    VersionRow,
+)
 from llm_registry.assets.models import (
     Alias,
     AssetSummary,
@@ -79,7 +86,8 @@ class AssetService:
         parsed = self.parse_reference(ref, field=field)
         if parsed.selector is not None:
             raise ValidationError(
-                f"expected an asset reference without selector, got {str(parsed)!r}", code="invalid_reference",
+                f"expected an asset reference without selector, got {str(parsed)!r}",
+                code="invalid_reference",
                 field=field,
             )
         return parsed
@@ -103,8 +111,9 @@ class AssetService:
         digest = documents.content_digest(parsed, document_digest)
         for attempt in range(3):
             try:
-                return self._register(parsed, name.namespace, name.name, version, dependency_refs,
-                                      document_digest, digest, actor)
+                return self._register(
+                    parsed, name.namespace, name.name, version, dependency_refs, document_digest, digest, actor
+                )
             except sa.exc.IntegrityError:
                 # A concurrent writer (another process, or PostgreSQL) inserted the same
                 # asset or version first: run again, now seeing its row.
@@ -113,8 +122,15 @@ class AssetService:
         raise AssertionError("unreachable")
 
     def _register(
-        self, parsed: Manifest, namespace: str, asset_name: str, version: Any, dependency_refs: list[Reference],
-        document_digest: str, digest: str, actor: str,
+        self,
+        parsed: Manifest,
+        namespace: str,
+        asset_name: str,
+        version: Any,
+        dependency_refs: list[Reference],
+        document_digest: str,
+        digest: str,
+        actor: str,
     ) -> tuple[VersionDocument, bool]:
         kind = parsed.kind
         name = parse_name(f"{namespace}/{asset_name}")
@@ -134,33 +150,68 @@ class AssetService:
             dependency_rows: list[DependencyRow] = []
             for position, (ref, declared) in enumerate(zip(dependency_refs, parsed.dependencies, strict=True)):
                 target = get_by_reference(tx, ref, code="dependency_not_found", field=f"dependencies[{position}].ref")
-                pins.append({"ref": declared.ref, "relation": declared.relation.value, "version": target.version,
-                             "digest": target.digest})
-                dependency_rows.append(DependencyRow(position, declared.ref, declared.relation.value,
-                                                     target.asset_id, target.id, target.version, target.digest))
+                pins.append(
+                    {
+                        "ref": declared.ref,
+                        "relation": declared.relation.value,
+                        "version": target.version,
+                        "digest": target.digest,
+                    }
+                )
+                dependency_rows.append(
+                    DependencyRow(
+                        position,
+                        declared.ref,
+                        declared.relation.value,
+                        target.asset_id,
+                        target.id,
+                        target.version,
+                        target.digest,
+                    )
+                )
             now = self.clock()
-            asset, created = tx.get_or_create_asset(
-                AssetRow(str(ULID()), kind, namespace, asset_name, now, actor)
-            )
+            asset, created = tx.get_or_create_asset(AssetRow(str(ULID()), kind, namespace, asset_name, now, actor))
             if not created and dependency_rows:
                 self._refuse_cycle(tx, asset, [d.target_asset_id for d in dependency_rows])
             sk = sort_key(version)
             labels = parsed.labels.model_dump(mode="json")
             row = VersionRow(
-                id=str(ULID()), asset_id=asset.id, kind=kind, namespace=namespace, name=asset_name,
-                version=parsed.version, version_key=key, major=sk.major, minor=sk.minor, patch=sk.patch,
-                prerelease_key=sk.prerelease, is_prerelease=bool(version.prerelease), status=Status.ACTIVE.value,
-                status_message=None, replacement=None, digest=digest, document_digest=document_digest,
+                id=str(ULID()),
+                asset_id=asset.id,
+                kind=kind,
+                namespace=namespace,
+                name=asset_name,
+                version=parsed.version,
+                version_key=key,
+                major=sk.major,
+                minor=sk.minor,
+                patch=sk.patch,
+                prerelease_key=sk.prerelease,
+                is_prerelease=bool(version.prerelease),
+                status=Status.ACTIVE.value,
+                status_message=None,
+                replacement=None,
+                digest=digest,
+                document_digest=document_digest,
                 spec=parsed.spec,
                 content=parsed.content.model_dump(exclude_none=True) if parsed.content else None,
-                dependencies=[d.model_dump(mode="json") for d in parsed.dependencies], pins=pins,
-                provenance=parsed.provenance, labels=labels, revision=1, created_at=now, created_by=actor,
+                dependencies=[d.model_dump(mode="json") for d in parsed.dependencies],
+                pins=pins,
+                provenance=parsed.provenance,
+                labels=labels,
+                revision=1,
+                created_at=now,
+                created_by=actor,
                 updated_at=now,
             )
             tx.insert_version(row, dependency_rows)
             subject = f"{kind.value}:{name}@{parsed.version}"
             tx.append_event(
-                type=EventType.ASSET_REGISTERED, subject=subject, asset=f"{kind.value}:{name}", actor=actor, at=now,
+                type=EventType.ASSET_REGISTERED,
+                subject=subject,
+                asset=f"{kind.value}:{name}",
+                actor=actor,
+                at=now,
                 payload={"version": parsed.version, "digest": digest, "pins": pins, "labels": labels},
             )
             return documents.to_document(row), True
@@ -189,8 +240,9 @@ class AssetService:
             moment = parse_time(as_of, field="as_of")
             revisions = [r for r in tx.list_label_revisions(row.id) if r.created_at <= moment]
         if not revisions:
-            raise NotFoundError(f"{parsed.asset}@{row.version} did not exist at {moment}", code="version_not_found",
-                                field="as_of")
+            raise NotFoundError(
+                f"{parsed.asset}@{row.version} did not exist at {moment}", code="version_not_found", field="as_of"
+            )
         return documents.to_document(row, labels=revisions[-1].labels)
 
     def resolve(self, ref: str | Reference) -> VersionDocument:
@@ -208,14 +260,19 @@ class AssetService:
         """An asset with its aliases, latest version and version count; raises NotFoundError."""
         parsed = self._asset_ref(ref)
         with self.store.read() as tx:
-            rows = tx.list_assets(kind=parsed.kind, namespace=parsed.name.namespace, name=parsed.name.name,
-                                  after=None, limit=1)
+            rows = tx.list_assets(
+                kind=parsed.kind, namespace=parsed.name.namespace, name=parsed.name.name, after=None, limit=1
+            )
         if not rows:
             raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found", field="ref")
         return _summary(rows[0])
 
     def list_assets(
-        self, *, kind: Kind | str | None = None, namespace: str | None = None, cursor: str | None = None,
+        self,
+        *,
+        kind: Kind | str | None = None,
+        namespace: str | None = None,
+        cursor: str | None = None,
         limit: int = 100,
     ) -> Page[AssetSummary]:
         """A page of assets ordered by kind, namespace, name."""
@@ -225,15 +282,22 @@ class AssetService:
         after = decode_cursor(cursor, arity=3) if cursor else None
         limit = _page_limit(limit)
         with self.store.read() as tx:
-            rows = tx.list_assets(kind=parsed_kind, namespace=namespace, name=None,
-                                  after=(after[0], after[1], after[2]) if after else None, limit=limit + 1)
+            rows = tx.list_assets(
+                kind=parsed_kind,
+                namespace=namespace,
+                name=None,
+                after=(after[0], after[1], after[2]) if after else None,
+                limit=limit + 1,
+            )
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1].asset
             next_cursor = encode_cursor([last.kind.value, last.namespace, last.name])
         return Page[AssetSummary](items=[_summary(r) for r in rows[:limit]], next_cursor=next_cursor)
 
-    def list_versions(self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
+    def list_versions(
+        self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[VersionSummary]:
         """An asset's versions in descending SemVer precedence; raises NotFoundError for an unknown asset."""
         parsed = self._asset_ref(ref)
         before = decode_cursor(cursor, arity=4) if cursor else None
@@ -246,8 +310,14 @@ class AssetService:
                 asset.id, before=(before[0], before[1], before[2], before[3]) if before else None, limit=limit + 1
             )
         items = [
-            VersionSummary(version=r.version, digest=r.digest, status=Status(r.status), created_at=r.created_at,
-                           created_by=r.created_by, aliases=r.aliases)
+            VersionSummary(
+                version=r.version,
+                digest=r.digest,
+                status=Status(r.status),
+                created_at=r.created_at,
+                created_by=r.created_by,
+                aliases=r.aliases,
+            )
             for r in rows[:limit]
         ]
         next_cursor = None
@@ -263,8 +333,12 @@ class AssetService:
             row = get_by_reference(tx, parsed)
             revisions = tx.list_label_revisions(row.id)
         return [
-            LabelRevision(revision=r.revision, labels=Labels.model_validate(r.labels), created_at=r.created_at,
-                          created_by=r.created_by)
+            LabelRevision(
+                revision=r.revision,
+                labels=Labels.model_validate(r.labels),
+                created_at=r.created_at,
+                created_by=r.created_by,
+            )
             for r in revisions
         ]
 
@@ -284,8 +358,12 @@ class AssetService:
             row.updated_at = now
             tx.update_labels(row.id, after, row.revision, now, actor)
             tx.append_event(
-                type=EventType.ASSET_LABELS_UPDATED, subject=_subject(row), asset=_asset_text(row), actor=actor,
-                at=now, payload={"revision": row.revision, "before": before, "after": after},
+                type=EventType.ASSET_LABELS_UPDATED,
+                subject=_subject(row),
+                asset=_asset_text(row),
+                actor=actor,
+                at=now,
+                payload={"revision": row.revision, "before": before, "after": after},
             )
             return documents.to_document(row)
 
@@ -296,22 +374,50 @@ class AssetService:
         """Mark a version deprecated (it stays choosable by ranges); raises ConflictError when yanked."""
         if replacement is not None:
             replacement = str(self.parse_reference(replacement, field="replacement"))
-        return self._change_status(ref, Status.DEPRECATED, message, replacement, actor, allowed_from=(Status.ACTIVE,
-                                   Status.DEPRECATED), event=EventType.ASSET_DEPRECATED)
+        return self._change_status(
+            ref,
+            Status.DEPRECATED,
+            message,
+            replacement,
+            actor,
+            allowed_from=(Status.ACTIVE, Status.DEPRECATED),
+            event=EventType.ASSET_DEPRECATED,
+        )
 
     def yank(self, ref: str | Reference, *, reason: str | None = None, actor: str) -> VersionDocument:
         """Yank a version: kept and fetchable by exact version, never chosen by a range or ``latest``."""
-        return self._change_status(ref, Status.YANKED, reason, None, actor,
-                                   allowed_from=(Status.ACTIVE, Status.DEPRECATED), event=EventType.ASSET_YANKED)
+        return self._change_status(
+            ref,
+            Status.YANKED,
+            reason,
+            None,
+            actor,
+            allowed_from=(Status.ACTIVE, Status.DEPRECATED),
+            event=EventType.ASSET_YANKED,
+        )
 
     def restore(self, ref: str | Reference, *, actor: str) -> VersionDocument:
         """Make a deprecated or yanked version active again."""
-        return self._change_status(ref, Status.ACTIVE, None, None, actor,
-                                   allowed_from=(Status.DEPRECATED, Status.YANKED), event=EventType.ASSET_RESTORED)
+        return self._change_status(
+            ref,
+            Status.ACTIVE,
+            None,
+            None,
+            actor,
+            allowed_from=(Status.DEPRECATED, Status.YANKED),
+            event=EventType.ASSET_RESTORED,
+        )
 
     def _change_status(
-        self, ref: str | Reference, status: Status, message: str | None, replacement: str | None, actor: str, *,
-        allowed_from: tuple[Status, ...], event: EventType,
+        self,
+        ref: str | Reference,
+        status: Status,
+        message: str | None,
+        replacement: str | None,
+        actor: str,
+        *,
+        allowed_from: tuple[Status, ...],
+        event: EventType,
     ) -> VersionDocument:
         if message is not None and len(message) > 4096:
             raise ValidationError("message is longer than 4096 characters", code="validation_error", field="message")
@@ -322,7 +428,8 @@ class AssetService:
             if current not in allowed_from:
                 raise ConflictError(
                     f"{_subject(row)} is {current.value}; cannot make it {status.value}",
-                    code="invalid_status_change", field="status",
+                    code="invalid_status_change",
+                    field="status",
                 )
             before = {"status": row.status, "message": row.status_message, "replacement": row.replacement}
             after = {"status": status.value, "message": message, "replacement": replacement}
@@ -331,8 +438,14 @@ class AssetService:
             now = self.clock()
             tx.update_status(row.id, status.value, message, replacement, now)
             row.status, row.status_message, row.replacement, row.updated_at = status.value, message, replacement, now
-            tx.append_event(type=event, subject=_subject(row), asset=_asset_text(row), actor=actor, at=now,
-                            payload={"before": before, "after": after})
+            tx.append_event(
+                type=event,
+                subject=_subject(row),
+                asset=_asset_text(row),
+                actor=actor,
+                at=now,
+                payload={"before": before, "after": after},
+            )
             return documents.to_document(row)
 
     def delete(self, ref: str | Reference, *, force: bool = False, actor: str) -> VersionDocument:
@@ -346,15 +459,28 @@ class AssetService:
             if dependents and not force:
                 raise ConflictError(
                     f"{_subject(row)} is pinned by {len(dependents)} version(s): {', '.join(dependents[:10])}"
-                    + (" …" if len(dependents) > 10 else "") + "; delete with force to leave their pins dangling",
-                    code="has_dependents", field="ref", details={"dependents": dependents},
+                    + (" …" if len(dependents) > 10 else "")
+                    + "; delete with force to leave their pins dangling",
+                    code="has_dependents",
+                    field="ref",
+                    details={"dependents": dependents},
                 )
             tx.delete_version(row)
             now = self.clock()
             tx.append_event(
-                type=EventType.ASSET_DELETED, subject=_subject(row), asset=_asset_text(row), actor=actor, at=now,
-                payload={"version": row.version, "digest": row.digest, "forced": force, "dependents": dependents,
-                         "aliases": row.aliases, "before": {"status": row.status, "labels": row.labels}},
+                type=EventType.ASSET_DELETED,
+                subject=_subject(row),
+                asset=_asset_text(row),
+                actor=actor,
+                at=now,
+                payload={
+                    "version": row.version,
+                    "digest": row.digest,
+                    "forced": force,
+                    "dependents": dependents,
+                    "aliases": row.aliases,
+                    "before": {"status": row.status, "labels": row.labels},
+                },
             )
             return documents.to_document(row)
 
@@ -364,21 +490,29 @@ class AssetService:
         parsed = self._asset_ref(ref)
         alias = parse_alias(alias)
         if alias == LATEST:
-            raise ValidationError("'latest' is implicit: the highest active release", code="invalid_alias",
-                                  field="alias")
-        target_ref = parsed.with_version(parse_version(version, field="version").__str__())
+            raise ValidationError(
+                "'latest' is implicit: the highest active release", code="invalid_alias", field="alias"
+            )
+        target_ref = parsed.with_version(str(parse_version(version, field="version")))
         with self.store.write() as tx:
             row = get_by_reference(tx, target_ref)
             if row.status == Status.YANKED.value:
-                raise ConflictError(f"{_subject(row)} is yanked; an alias cannot point at it",
-                                    code="invalid_status_change", field="version")
+                raise ConflictError(
+                    f"{_subject(row)} is yanked; an alias cannot point at it",
+                    code="invalid_status_change",
+                    field="version",
+                )
             current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
             now = self.clock()
             if current is not None and current.id == row.id:
                 return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor)
             tx.set_alias(row.asset_id, alias, row.id, now, actor)
             tx.append_event(
-                type=EventType.ALIAS_MOVED, subject=f"{parsed.asset}@{alias}", asset=parsed.asset, actor=actor, at=now,
+                type=EventType.ALIAS_MOVED,
+                subject=f"{parsed.asset}@{alias}",
+                asset=parsed.asset,
+                actor=actor,
+                at=now,
                 payload={"alias": alias, "before": current.version if current else None, "after": row.version},
             )
         return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor)
@@ -394,8 +528,12 @@ class AssetService:
                 return
             tx.delete_alias(current.asset_id, alias)
             tx.append_event(
-                type=EventType.ALIAS_REMOVED, subject=f"{parsed.asset}@{alias}", asset=parsed.asset, actor=actor,
-                at=self.clock(), payload={"alias": alias, "before": current.version, "after": None},
+                type=EventType.ALIAS_REMOVED,
+                subject=f"{parsed.asset}@{alias}",
+                asset=parsed.asset,
+                actor=actor,
+                at=self.clock(),
+                payload={"alias": alias, "before": current.version, "after": None},
             )
 
     def list_aliases(self, ref: str | Reference) -> list[Alias]:
@@ -408,13 +546,22 @@ class AssetService:
             latest = find_by_reference(tx, parsed)
             rows = tx.list_aliases(asset.id)
         out = [Alias(name=LATEST, version=latest.version, implicit=True)] if latest else []
-        out.extend(Alias(name=r.name, version=r.version, updated_at=r.updated_at, updated_by=r.updated_by) for r in rows)
+        out.extend(
+            Alias(name=r.name, version=r.version, updated_at=r.updated_at, updated_by=r.updated_by) for r in rows
+        )
         return out
 
     # ---------------------------------------------------------------- events
     def list_events(
-        self, *, after: str | None = None, types: Sequence[str] = (), subject: str | None = None,
-        actor: str | None = None, since: str | None = None, until: str | None = None, limit: int = 100,
+        self,
+        *,
+        after: str | None = None,
+        types: Sequence[str] = (),
+        subject: str | None = None,
+        actor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
     ) -> Page[Event]:
         """Events after the cursor ``after``, oldest first; ``next_cursor`` is where to read on."""
         start = _event_after(after)
@@ -422,8 +569,9 @@ class AssetService:
         since = parse_time(since, field="since") if since else None
         until = parse_time(until, field="until") if until else None
         with self.store.read() as tx:
-            items = tx.list_events(after=start, types=list(types), subject=subject, actor=actor, since=since,
-                                   until=until, limit=limit)
+            items = tx.list_events(
+                after=start, types=list(types), subject=subject, actor=actor, since=since, until=until, limit=limit
+            )
         # The cursor always moves on (to the last event read) so a follower polls from there.
         next_cursor = items[-1].cursor if items else (after or "0")
         return Page[Event](items=items, next_cursor=next_cursor)
@@ -440,9 +588,14 @@ class AssetService:
 
 def _summary(row: AssetListRow) -> AssetSummary:
     return AssetSummary(
-        kind=row.asset.kind, name=f"{row.asset.namespace}/{row.asset.name}", id=row.asset.id,
-        created_at=row.asset.created_at, created_by=row.asset.created_by, latest=row.latest,
-        version_count=row.version_count, aliases=row.aliases,
+        kind=row.asset.kind,
+        name=f"{row.asset.namespace}/{row.asset.name}",
+        id=row.asset.id,
+        created_at=row.asset.created_at,
+        created_by=row.asset.created_by,
+        latest=row.latest,
+        version_count=row.version_count,
+        aliases=row.aliases,
     )
 
 
@@ -471,8 +624,6 @@ def _apply_label_changes(current: Mapping[str, Any], changes: LabelChanges) -> d
             annotations[key] = value
     data["annotations"] = annotations
     return documents.validate_labels(data)
-
-
 
 
 def _event_after(cursor: str | None) -> int:

@@ -27,99 +27,203 @@ from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
 from llm_registry.events.models import Event
-from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, label_revisions, versions
+from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json
+from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
 
-_VERSION_COLUMNS = [c for c in versions.c if c.name != "asset_id"]
+_VERSION_FIELDS = [col.name for col in versions.c]
+_JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
+
+_VERSION_COLUMNS = [*versions.c, assets.c.kind, assets.c.namespace, assets.c.name.label("asset_name")]
+_PRECEDENCE_DESC = (
+    versions.c.major.desc(),
+    versions.c.minor.desc(),
+    versions.c.patch.desc(),
+    versions.c.prerelease_key.desc(),
+)
+_P = sa.bindparam
+
+
+class Statements:
+    """The hot statements, compiled once per store for its dialect."""
+
+    def __init__(self, dialect: sa.Dialect, aggregate: Any) -> None:
+        own = aliases.alias("own_aliases")
+        alias_names = (
+            sa.select(aggregate(own.c.name))
+            .where(own.c.version_id == versions.c.id)
+            .correlate(versions)
+            .scalar_subquery()
+        )
+        base = sa.select(*_VERSION_COLUMNS, alias_names).join_from(versions, assets, versions.c.asset_id == assets.c.id)
+        by_name = sa.and_(
+            assets.c.kind == _P("kind"), assets.c.namespace == _P("namespace"), assets.c.name == _P("name")
+        )
+
+        def c(statement: Any) -> CompiledStatement:
+            return CompiledStatement(statement, dialect)
+
+        self.asset_by_name = c(sa.select(assets).where(by_name))
+        self.version_by_key = c(base.where(by_name, versions.c.version_key == _P("key")))
+        self.version_by_id = c(base.where(versions.c.id == _P("id")))
+        self.version_by_digest = c(
+            base.where(by_name, versions.c.digest == _P("digest")).order_by(*_PRECEDENCE_DESC).limit(1)
+        )
+        self.version_by_alias = c(
+            base.join(aliases, aliases.c.version_id == versions.c.id).where(by_name, aliases.c.name == _P("alias"))
+        )
+        numbers = (
+            sa.select(versions.c.id, versions.c.version)
+            .join_from(versions, assets, versions.c.asset_id == assets.c.id)
+            .where(by_name)
+        )
+        release = versions.c.is_prerelease == sa.false()
+        active = versions.c.status == "active"
+        choosable = versions.c.status != "yanked"
+        self.numbers = {
+            (False, True): c(numbers.where(release, active).order_by(*_PRECEDENCE_DESC)),
+            (True, True): c(numbers.where(active).order_by(*_PRECEDENCE_DESC)),
+            (False, False): c(numbers.where(release, choosable).order_by(*_PRECEDENCE_DESC)),
+            (True, False): c(numbers.where(choosable).order_by(*_PRECEDENCE_DESC)),
+        }
+        page = base.where(versions.c.asset_id == _P("asset_id")).order_by(*_PRECEDENCE_DESC).limit(_P("limit"))
+        self.versions_page = c(page)
+        self.versions_page_before = c(
+            page.where(
+                sa.tuple_(versions.c.major, versions.c.minor, versions.c.patch, versions.c.prerelease_key)
+                < sa.tuple_(_P("b_major"), _P("b_minor"), _P("b_patch"), _P("b_pre"))
+            )
+        )
+        self.insert_asset = c(assets.insert().values({col.name: _P(col.name) for col in assets.c}))
+        self.insert_version = c(versions.insert().values({col.name: _P(col.name) for col in versions.c}))
+        self.insert_label_revision = c(
+            label_revisions.insert().values({col.name: _P(col.name) for col in label_revisions.c})
+        )
+        self.insert_dependency = c(dependencies.insert().values({col.name: _P(col.name) for col in dependencies.c}))
+        self.edges_from = c(sa.select(asset_edges.c.to_asset_id).where(asset_edges.c.from_asset_id == _P("asset_id")))
+        self.insert_edge = c(
+            asset_edges.insert().values(from_asset_id=_P("from_asset_id"), to_asset_id=_P("to_asset_id"))
+        )
+        self.has_dependents = c(sa.select(sa.literal(1)).where(asset_edges.c.to_asset_id == _P("asset_id")).limit(1))
+        self._dialect = dialect
+        self._reaches: dict[int, CompiledStatement] = {}
+        self.insert_event = c(events.insert().values({col.name: _P(col.name) for col in events.c if col.name != "seq"}))
+
+    def reaches(self, arity: int) -> CompiledStatement:
+        """Does a path lead from one of ``arity`` sources (``s0``…) to ``target``?"""
+        statement = self._reaches.get(arity)
+        if statement is None:
+            reach = (
+                sa.select(asset_edges.c.to_asset_id.label("id"))
+                .where(asset_edges.c.from_asset_id.in_([_P(f"s{i}") for i in range(arity)]))
+                .cte("reach", recursive=True)
+            )
+            step = sa.select(asset_edges.c.to_asset_id).join(reach, asset_edges.c.from_asset_id == reach.c.id)
+            reach = reach.union(step)
+            query = sa.select(reach.c.id).where(reach.c.id == _P("target")).limit(1)
+            statement = self._reaches[arity] = CompiledStatement(query, self._dialect)
+        return statement
+
+
+def _version_row(r: Any) -> VersionRow:
+    # Column order of _VERSION_COLUMNS, then the aggregated alias names.
+    return VersionRow(
+        id=r[0],
+        asset_id=r[1],
+        version=r[2],
+        version_key=r[3],
+        major=r[4],
+        minor=r[5],
+        patch=r[6],
+        prerelease_key=r[7],
+        is_prerelease=bool(r[8]),
+        status=r[9],
+        status_message=r[10],
+        replacement=r[11],
+        digest=r[12],
+        document_digest=r[13],
+        spec=load_json(r[14]),
+        content=load_json(r[15]),
+        dependencies=load_json(r[16]),
+        pins=load_json(r[17]),
+        provenance=load_json(r[18]),
+        labels=load_json(r[19]),
+        revision=r[20],
+        created_at=r[21],
+        created_by=r[22],
+        updated_at=r[23],
+        kind=Kind(r[24]),
+        namespace=r[25],
+        name=r[26],
+        aliases=sorted(r[27].split(",")) if r[27] else [],
+    )
 
 
 class SqlTransaction:
     """One transaction on one connection; implements AssetWriter (and so AssetReader)."""
 
-    def __init__(self, connection: sa.Connection, aggregate: Any) -> None:
+    def __init__(self, connection: sa.Connection, statements: Statements) -> None:
         self.connection = connection
-        own = aliases.alias("own_aliases")
-        self._alias_names = (
-            sa.select(aggregate(own.c.name))
-            .where(own.c.version_id == versions.c.id)
-            .correlate(versions)
-            .scalar_subquery()
-            .label("alias_names")
-        )
-        self._version_select = sa.select(
-            versions.c.asset_id, *_VERSION_COLUMNS, assets.c.kind, assets.c.namespace, assets.c.name.label("asset_name"),
-            self._alias_names,
-        ).join_from(versions, assets, versions.c.asset_id == assets.c.id)
+        self.sql = statements
 
     # ----------------------------------------------------------------- reads
-    @staticmethod
-    def _version_row(row: sa.Row[Any]) -> VersionRow:
-        m = row._mapping
-        names = m["alias_names"]
-        return VersionRow(
-            id=m["id"], asset_id=m["asset_id"], kind=Kind(m["kind"]), namespace=m["namespace"],
-            name=m["asset_name"], version=m["version"], version_key=m["version_key"], major=m["major"],
-            minor=m["minor"], patch=m["patch"], prerelease_key=m["prerelease_key"],
-            is_prerelease=bool(m["is_prerelease"]), status=m["status"], status_message=m["status_message"],
-            replacement=m["replacement"], digest=m["digest"], document_digest=m["document_digest"],
-            spec=m["spec"], content=m["content"], dependencies=m["dependencies"], pins=m["pins"],
-            provenance=m["provenance"], labels=m["labels"], revision=m["revision"],
-            created_at=m["created_at"], created_by=m["created_by"], updated_at=m["updated_at"],
-            aliases=sorted(names.split(",")) if names else [],
-        )
+    def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:
+        rows = statement.fetch(self.connection, values)
+        return _version_row(rows[0]) if rows else None
 
-    def _asset_filter(self, kind: Kind, name: AssetName) -> sa.ColumnElement[bool]:
-        return sa.and_(assets.c.kind == kind.value, assets.c.namespace == name.namespace, assets.c.name == name.name)
+    @staticmethod
+    def _name(kind: Kind, name: AssetName) -> dict[str, Any]:
+        return {"kind": kind.value, "namespace": name.namespace, "name": name.name}
 
     def find_asset(self, kind: Kind, name: AssetName) -> AssetRow | None:
-        row = self.connection.execute(sa.select(assets).where(self._asset_filter(kind, name))).first()
-        return _asset_row(row) if row else None
+        rows = self.sql.asset_by_name.fetch(self.connection, self._name(kind, name))
+        if not rows:
+            return None
+        r = rows[0]
+        return AssetRow(r[0], Kind(r[1]), r[2], r[3], r[4], r[5])
 
     def find_version(self, kind: Kind, name: AssetName, version_key: str) -> VersionRow | None:
-        query = self._version_select.where(self._asset_filter(kind, name), versions.c.version_key == version_key)
-        row = self.connection.execute(query).first()
-        return self._version_row(row) if row else None
+        return self._one_version(self.sql.version_by_key, {**self._name(kind, name), "key": version_key})
+
+    def get_version_by_id(self, version_id: str) -> VersionRow:
+        row = self._one_version(self.sql.version_by_id, {"id": version_id})
+        assert row is not None, version_id
+        return row
 
     def find_version_by_digest(self, kind: Kind, name: AssetName, digest: str) -> VersionRow | None:
-        query = (
-            self._version_select.where(self._asset_filter(kind, name), versions.c.digest == digest)
-            .order_by(*_PRECEDENCE_DESC)
-            .limit(1)
-        )
-        row = self.connection.execute(query).first()
-        return self._version_row(row) if row else None
+        return self._one_version(self.sql.version_by_digest, {**self._name(kind, name), "digest": digest})
 
     def find_version_by_alias(self, kind: Kind, name: AssetName, alias: str) -> VersionRow | None:
-        query = self._version_select.join(aliases, aliases.c.version_id == versions.c.id).where(
-            self._asset_filter(kind, name), aliases.c.name == alias
-        )
-        row = self.connection.execute(query).first()
-        return self._version_row(row) if row else None
+        return self._one_version(self.sql.version_by_alias, {**self._name(kind, name), "alias": alias})
 
-    def iter_versions_by_precedence(
-        self, asset_id: str, *, include_prerelease: bool, statuses: Sequence[str]
-    ) -> Iterator[VersionRow]:
-        query = self._version_select.where(versions.c.asset_id == asset_id, versions.c.status.in_(list(statuses)))
-        if not include_prerelease:
-            query = query.where(versions.c.is_prerelease == sa.false())
-        # Fetch in small batches: the first match usually sits near the top.
-        result = self.connection.execution_options(yield_per=32).execute(query.order_by(*_PRECEDENCE_DESC))
+    def iter_version_numbers(
+        self, kind: Kind, name: AssetName, *, include_prerelease: bool, only_active: bool
+    ) -> Iterator[tuple[str, str]]:
+        statement = self.sql.numbers[(include_prerelease, only_active)]
+        cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            for row in result:
-                yield self._version_row(row)
+            cursor.execute(statement.sql, statement._params(self._name(kind, name)))
+            # Small batches: the first match usually sits near the top.
+            while batch := cursor.fetchmany(64):
+                yield from batch
         finally:
-            result.close()
+            cursor.close()
 
-    def list_versions(
-        self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int
-    ) -> list[VersionRow]:
-        query = self._version_select.where(versions.c.asset_id == asset_id)
-        if before is not None:
-            query = query.where(
-                sa.tuple_(versions.c.major, versions.c.minor, versions.c.patch, versions.c.prerelease_key)
-                < sa.tuple_(*(sa.literal(v) for v in before))
+    def list_versions(self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int) -> list[VersionRow]:
+        if before is None:
+            rows = self.sql.versions_page.fetch(self.connection, {"asset_id": asset_id, "limit": limit})
+        else:
+            rows = self.sql.versions_page_before.fetch(
+                self.connection,
+                {
+                    "asset_id": asset_id,
+                    "limit": limit,
+                    "b_major": before[0],
+                    "b_minor": before[1],
+                    "b_patch": before[2],
+                    "b_pre": before[3],
+                },
             )
-        rows = self.connection.execute(query.order_by(*_PRECEDENCE_DESC).limit(limit))
-        return [self._version_row(row) for row in rows]
+        return [_version_row(r) for r in rows]
 
     def list_assets(
         self,
@@ -130,13 +234,14 @@ class SqlTransaction:
         after: tuple[str, str, str] | None,
         limit: int,
     ) -> list[AssetListRow]:
-        count = (
-            sa.select(sa.func.count()).where(versions.c.asset_id == assets.c.id).scalar_subquery().label("n")
-        )
+        count = sa.select(sa.func.count()).where(versions.c.asset_id == assets.c.id).scalar_subquery().label("n")
         latest = (
             sa.select(versions.c.version)
-            .where(versions.c.asset_id == assets.c.id, versions.c.status == "active",
-                   versions.c.is_prerelease == sa.false())
+            .where(
+                versions.c.asset_id == assets.c.id,
+                versions.c.status == "active",
+                versions.c.is_prerelease == sa.false(),
+            )
             .order_by(*_PRECEDENCE_DESC)
             .limit(1)
             .scalar_subquery()
@@ -169,7 +274,9 @@ class SqlTransaction:
 
     def list_aliases(self, asset_id: str) -> list[AliasRow]:
         rows = self.connection.execute(
-            sa.select(aliases.c.name, versions.c.version, aliases.c.version_id, aliases.c.updated_at, aliases.c.updated_by)
+            sa.select(
+                aliases.c.name, versions.c.version, aliases.c.version_id, aliases.c.updated_at, aliases.c.updated_by
+            )
             .join_from(aliases, versions, aliases.c.version_id == versions.c.id)
             .where(aliases.c.asset_id == asset_id)
             .order_by(aliases.c.name)
@@ -178,8 +285,14 @@ class SqlTransaction:
 
     def list_dependents(self, version_id: str) -> list[DependentRow]:
         rows = self.connection.execute(
-            sa.select(assets.c.kind, assets.c.namespace, assets.c.name, versions.c.version,
-                      dependencies.c.relation, dependencies.c.ref)
+            sa.select(
+                assets.c.kind,
+                assets.c.namespace,
+                assets.c.name,
+                versions.c.version,
+                dependencies.c.relation,
+                dependencies.c.ref,
+            )
             .join_from(dependencies, versions, dependencies.c.version_id == versions.c.id)
             .join(assets, assets.c.id == versions.c.asset_id)
             .where(dependencies.c.target_version_id == version_id)
@@ -198,16 +311,15 @@ class SqlTransaction:
     def find_asset_path(self, sources: Sequence[str], target: str) -> list[str] | None:
         if target in sources:
             return [target]
-        # Cheap yes/no first, with a recursive query; the path is rebuilt only on a hit.
-        seeds = sa.union(*(sa.select(sa.literal(s).label("id")) for s in sources)).cte("seeds")
-        reach = sa.select(seeds.c.id).cte("reach", recursive=True)
-        reach = reach.union(
-            sa.select(asset_edges.c.to_asset_id).join(reach, asset_edges.c.from_asset_id == reach.c.id)
-        )
-        hit = self.connection.execute(sa.select(reach.c.id).where(reach.c.id == target).limit(1)).first()
-        if hit is None:
+        # Nothing can lead back to an asset nobody depends on: the common case, one lookup.
+        if not self.sql.has_dependents.fetch(self.connection, {"asset_id": target}):
             return None
-        parents: dict[str, str | None] = {s: None for s in sources}
+        if not self.sql.reaches(len(sources)).fetch(
+            self.connection, {"target": target, **{f"s{i}": s for i, s in enumerate(sources)}}
+        ):
+            return None
+        # Rebuild the path breadth-first, only on a hit.
+        parents: dict[str, str | None] = dict.fromkeys(sources)
         frontier = list(sources)
         while frontier and target not in parents:
             rows = self.connection.execute(
@@ -247,7 +359,13 @@ class SqlTransaction:
         limit: int = 100,
     ) -> list[Event]:
         return event_sql.list_events(
-            self.connection, after=after, types=types, subject=subject, actor=actor, since=since, until=until,
+            self.connection,
+            after=after,
+            types=types,
+            subject=subject,
+            actor=actor,
+            since=since,
+            until=until,
             limit=limit,
         )
 
@@ -256,45 +374,59 @@ class SqlTransaction:
         existing = self.find_asset(row.kind, AssetName(row.namespace, row.name))
         if existing is not None:
             return existing, False
-        self.connection.execute(
-            assets.insert(),
-            {"id": row.id, "kind": row.kind.value, "namespace": row.namespace, "name": row.name,
-             "created_at": row.created_at, "created_by": row.created_by},
+        self.sql.insert_asset.execute(
+            self.connection,
+            {
+                "id": row.id,
+                "kind": row.kind.value,
+                "namespace": row.namespace,
+                "name": row.name,
+                "created_at": row.created_at,
+                "created_by": row.created_by,
+            },
         )
         return row, True
 
     def insert_version(self, row: VersionRow, dependencies_: Sequence[DependencyRow]) -> None:
-        values = {c.name: getattr(row, c.name) for c in versions.c}
-        self.connection.execute(versions.insert(), values)
-        self.connection.execute(
-            label_revisions.insert(),
-            {"version_id": row.id, "revision": row.revision, "labels": row.labels,
-             "created_at": row.created_at, "created_by": row.created_by},
+        values = {name: getattr(row, name) for name in _VERSION_FIELDS}
+        for name in _JSON_FIELDS:
+            values[name] = dump_json(values[name])
+        self.sql.insert_version.execute(self.connection, values)
+        self.sql.insert_label_revision.execute(
+            self.connection,
+            {
+                "version_id": row.id,
+                "revision": row.revision,
+                "labels": dump_json(row.labels),
+                "created_at": row.created_at,
+                "created_by": row.created_by,
+            },
         )
         if dependencies_:
-            self.connection.execute(
-                dependencies.insert(),
+            self.sql.insert_dependency.execute_many(
+                self.connection,
                 [
-                    {"version_id": row.id, "position": d.position, "ref": d.ref, "relation": d.relation,
-                     "target_asset_id": d.target_asset_id, "target_version_id": d.target_version_id,
-                     "target_version": d.target_version, "target_digest": d.target_digest}
+                    {
+                        "version_id": row.id,
+                        "position": d.position,
+                        "ref": d.ref,
+                        "relation": d.relation,
+                        "target_asset_id": d.target_asset_id,
+                        "target_version_id": d.target_version_id,
+                        "target_version": d.target_version,
+                        "target_digest": d.target_digest,
+                    }
                     for d in dependencies_
                 ],
             )
             self._add_edges(row.asset_id, {d.target_asset_id for d in dependencies_})
 
     def _add_edges(self, from_asset: str, targets: set[str]) -> None:
-        existing = set(
-            self.connection.execute(
-                sa.select(asset_edges.c.to_asset_id).where(
-                    asset_edges.c.from_asset_id == from_asset, asset_edges.c.to_asset_id.in_(list(targets))
-                )
-            ).scalars()
-        )
+        existing = {r[0] for r in self.sql.edges_from.fetch(self.connection, {"asset_id": from_asset})}
         missing = targets - existing
         if missing:
-            self.connection.execute(
-                asset_edges.insert(), [{"from_asset_id": from_asset, "to_asset_id": t} for t in sorted(missing)]
+            self.sql.insert_edge.execute_many(
+                self.connection, [{"from_asset_id": from_asset, "to_asset_id": t} for t in sorted(missing)]
             )
 
     def update_labels(self, version_id: str, labels: dict[str, Any], revision: int, at: str, by: str) -> None:
@@ -351,21 +483,21 @@ class SqlTransaction:
         self, *, type: str, subject: str, asset: str | None, actor: str, at: str, payload: dict[str, Any]
     ) -> None:
         self.before_event()
-        event_sql.append_event(
-            self.connection, id=str(ULID()), type=type, subject=subject, asset=asset, actor=actor,
-            created_at=at, payload=payload,
+        self.sql.insert_event.execute(
+            self.connection,
+            {
+                "id": str(ULID()),
+                "type": str(type),
+                "subject": subject,
+                "asset": asset,
+                "actor": actor,
+                "created_at": at,
+                "payload": dump_json(payload),
+            },
         )
 
     def before_event(self) -> None:
         """Hook for backends that must order event commits (PostgreSQL)."""
-
-
-_PRECEDENCE_DESC = (
-    versions.c.major.desc(),
-    versions.c.minor.desc(),
-    versions.c.patch.desc(),
-    versions.c.prerelease_key.desc(),
-)
 
 
 def _asset_row(row: sa.Row[Any]) -> AssetRow:
@@ -380,6 +512,7 @@ class SqlAssetStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.statements = Statements(engine.dialect, self._aggregate)
         self._closed = False
 
     def _aggregate(self, column: Any) -> Any:
@@ -388,12 +521,12 @@ class SqlAssetStore:
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:
         with self.engine.connect() as connection, connection.begin():
-            yield self.transaction_class(connection, self._aggregate)
+            yield self.transaction_class(connection, self.statements)
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
         with self.engine.connect() as connection, connection.begin():
-            yield self.transaction_class(connection, self._aggregate)
+            yield self.transaction_class(connection, self.statements)
 
     def last_event_cursor(self) -> int:
         with self.engine.connect() as connection:

@@ -30,9 +30,7 @@ def parse_name(value: object, *, default_namespace: str = DEFAULT_NAMESPACE, fie
     if len(parts) == 1:
         parts = [default_namespace, parts[0]]
     if len(parts) != 2:
-        raise ValidationError(
-            f"invalid name {value!r}: expected 'namespace/name'", code="invalid_name", field=field
-        )
+        raise ValidationError(f"invalid name {value!r}: expected 'namespace/name'", code="invalid_name", field=field)
     for label, part in zip(("namespace", "name"), parts, strict=True):
         if not _PART.fullmatch(part):
             raise ValidationError(

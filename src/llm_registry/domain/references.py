@@ -7,6 +7,7 @@ a letter, so they never read as versions or ranges (a lone ``x`` is the wildcard
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -61,6 +62,12 @@ def parse_reference(
     """
     if not isinstance(value, str) or not value:
         raise ValidationError(f"invalid reference {value!r}", code="invalid_reference", field=field)
+    return _parse_reference(value, field, default_namespace, kind)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_reference(value: str, field: str, default_namespace: str, kind: Kind | None) -> Reference:
+    # References are immutable values and the same few are read over and over.
     text = value.strip()
     head, at, selector = text.partition("@")
     if ":" in head:
@@ -85,7 +92,9 @@ def parse_reference(
         return Reference(parsed_kind, name)
     selector = selector.strip()
     if not selector:
-        raise ValidationError(f"invalid reference {value!r}: empty selector after '@'", code="invalid_reference", field=field)
+        raise ValidationError(
+            f"invalid reference {value!r}: empty selector after '@'", code="invalid_reference", field=field
+        )
     if selector == LATEST:
         return Reference(parsed_kind, name, SelectorType.LATEST, LATEST)
     if selector.startswith("sha256:"):

@@ -31,7 +31,9 @@ def parse_time(value: object, field: str = "time") -> str:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         raise ValidationError(
-            f"invalid time {value!r}: expected ISO-8601 such as 2026-01-02T03:04:05Z", code="invalid_parameter", field=field
+            f"invalid time {value!r}: expected ISO-8601 such as 2026-01-02T03:04:05Z",
+            code="invalid_parameter",
+            field=field,
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -46,6 +46,8 @@ def create_sqlite_engine(path: Path, *, busy_timeout_ms: int = 30_000) -> Engine
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
+        if connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            return  # a reader began its snapshot on the driver connection itself
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -80,7 +80,6 @@ def ensure_schema(engine: Engine) -> None:
             code="schema_outdated",
         )
     raise StorageError(
-        f"the database schema is at revision {current}, which this release does not know: "
-        "upgrade llm-registry",
+        f"the database schema is at revision {current}, which this release does not know: upgrade llm-registry",
         code="schema_newer",
     )
