@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from llm_registry.storage.schema import metadata
+from llm_registry.storage.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,13 @@
+"""Every table of every domain, imported here so that ``metadata`` is complete.
+
+Domains declare their tables in their own ``schema`` module on the shared ``metadata``;
+migrations and schema checks import this module, never a domain's one directly.
+"""
+
+from llm_registry.storage.schema import metadata
+
+# Virtual tables (SQLite FTS5 and its shadow tables) that no SQLAlchemy model describes;
+# schema comparisons skip names with these prefixes.
+UNMODELLED_TABLE_PREFIXES: tuple[str, ...] = ()
+
+__all__ = ["UNMODELLED_TABLE_PREFIXES", "metadata"]
