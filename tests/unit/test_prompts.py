@@ -230,5 +230,11 @@ def test_runtime_error_in_template_is_a_template_error() -> None:
     assert "ZeroDivisionError" in error.message
 
 
+def test_unusable_variables_schema_is_a_spec_error_not_a_crash() -> None:
+    spec = {"template": "{{ x }}", "variables": {"type": "object", "properties": {"x": {"anyOf": [{"type": "text"}]}}}}
+    error = render_error(spec, {"x": "a"})
+    assert (error.code, error.field) == ("invalid_spec", "spec.variables")
+
+
 def test_trailing_newline_is_kept() -> None:
     assert render_prompt({"template": "{{ a }}\n", "variables": declared("a")}, {"a": "x"}) == {"text": "x\n"}

@@ -82,7 +82,7 @@ def schema_error(error: SchemaViolation, *, root: str, code: str) -> ValidationE
         problem = f"must be one of {', '.join(_short(v) for v in value)}; got {_short(instance)}"
     elif validator == "const":
         problem = f"must be {_short(value)}; got {_short(instance)}"
-    elif validator in ("oneOf", "anyOf") and all(_only_required(sub) for sub in value):
+    elif validator == "oneOf" and all(_only_required(sub) for sub in value):
         names = [name for sub in value for name in sub["required"]]
         problem = f"must have exactly one of {' or '.join(names)}"
     elif validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
