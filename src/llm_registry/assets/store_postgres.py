@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +30,14 @@ class PostgresAssetStore(SqlAssetStore):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(create_postgres_engine(url, pool_size=pool_size))
         self.url = url
+        # Under READ COMMITTED every statement sees its own snapshot anyway, so a read
+        # transaction buys no consistency; autocommit saves its BEGIN and COMMIT round trips.
+        self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTransaction]:
+        with self._read_engine.connect() as connection:
+            yield self.transaction_class(connection, self.statements)
 
     def _aggregate(self, column: Any) -> Any:
         return sa.func.string_agg(column, ",")

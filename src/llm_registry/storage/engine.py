@@ -65,7 +65,9 @@ def create_postgres_engine(url: str, *, pool_size: int = 10) -> Engine:
         json_deserializer=orjson.loads,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A connection that died is found
+        # by the statement that uses it; SQLAlchemy then drops the whole stale pool.
+        pool_recycle=1800,
     )
 
 
