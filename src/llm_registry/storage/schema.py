@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+# Tables keyed by text ids are WITHOUT ROWID on SQLite: one b-tree per table instead of a
+# rowid table plus a primary-key index, so each registration dirties fewer pages.
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,6 +38,7 @@ assets = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.UniqueConstraint("kind", "namespace", "name"),
     sa.Index(None, "namespace", "name"),
+    sqlite_with_rowid=False,
 )
 
 versions = sa.Table(
@@ -71,6 +74,7 @@ versions = sa.Table(
     sa.Index("ix_versions_precedence", "asset_id", "major", "minor", "patch", "prerelease_key"),
     sa.Index(None, "asset_id", "digest"),
     sa.Index(None, "created_at"),
+    sqlite_with_rowid=False,
 )
 
 # Declared dependencies with their pins; lineage and impact follow target_version_id.
@@ -88,6 +92,7 @@ dependencies = sa.Table(
     sa.Column("target_digest", sa.String(71), nullable=False),
     sa.Index(None, "target_version_id"),
     sa.Index(None, "target_asset_id"),
+    sqlite_with_rowid=False,
 )
 
 # The asset-level dependency graph (derived from `dependencies`), kept so that the cycle
@@ -98,6 +103,7 @@ asset_edges = sa.Table(
     sa.Column("from_asset_id", Id, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("to_asset_id", Id, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
     sa.Index(None, "to_asset_id"),
+    sqlite_with_rowid=False,
 )
 
 aliases = sa.Table(
@@ -109,6 +115,7 @@ aliases = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("updated_by", sa.Text, nullable=False),
     sa.Index(None, "version_id"),
+    sqlite_with_rowid=False,
 )
 
 label_revisions = sa.Table(
@@ -119,6 +126,7 @@ label_revisions = sa.Table(
     sa.Column("labels", Json, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # The outbox: written in the same transaction as the change it records. `seq` orders

@@ -4,6 +4,7 @@ Domains declare their tables in their own ``schema`` module on the shared ``meta
 migrations and schema checks import this module, never a domain's one directly.
 """
 
+import llm_registry.accounts.schema  # noqa: F401  (declares the accounts tables)
 from llm_registry.storage.schema import metadata
 
 # Virtual tables (SQLite FTS5 and its shadow tables) that no SQLAlchemy model describes;

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assets")),
         sa.UniqueConstraint("kind", "namespace", "name", name=op.f("uq_assets_kind_namespace_name")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("assets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_assets_namespace_name"), ["namespace", "name"], unique=False)
@@ -66,6 +67,7 @@ def upgrade() -> None:
             ["to_asset_id"], ["assets.id"], name=op.f("fk_asset_edges_to_asset_id_assets"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("from_asset_id", "to_asset_id", name=op.f("pk_asset_edges")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("asset_edges", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_asset_edges_to_asset_id"), ["to_asset_id"], unique=False)
@@ -115,6 +117,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_versions")),
         sa.UniqueConstraint("asset_id", "version_key", name=op.f("uq_versions_asset_id_version_key")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_versions_asset_id_digest"), ["asset_id", "digest"], unique=False)
@@ -137,6 +140,7 @@ def upgrade() -> None:
             ["version_id"], ["versions.id"], name=op.f("fk_aliases_version_id_versions"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("asset_id", "name", name=op.f("pk_aliases")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("aliases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_aliases_version_id"), ["version_id"], unique=False)
@@ -164,6 +168,7 @@ def upgrade() -> None:
             ["version_id"], ["versions.id"], name=op.f("fk_dependencies_version_id_versions"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("version_id", "position", name=op.f("pk_dependencies")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("dependencies", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dependencies_target_asset_id"), ["target_asset_id"], unique=False)
@@ -182,6 +187,7 @@ def upgrade() -> None:
             ["version_id"], ["versions.id"], name=op.f("fk_label_revisions_version_id_versions"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("version_id", "revision", name=op.f("pk_label_revisions")),
+        sqlite_with_rowid=False,
     )
     # ### end Alembic commands ###
 
