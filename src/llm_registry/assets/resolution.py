@@ -6,7 +6,7 @@ import re
 
 from llm_registry.assets.interfaces import AssetReader, VersionRow
 from llm_registry.domain.references import LATEST, Reference, SelectorType
-from llm_registry.domain.versions import Version, version_key
+from llm_registry.domain.versions import cached_version, version_key
 from llm_registry.errors import NotFoundError
 
 # A range names a prerelease when one of its versions carries "-tag" right after a digit.
@@ -38,7 +38,7 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
     for version_id, number in reader.iter_version_numbers(
         ref.kind, ref.name, include_prerelease=include_prerelease, only_active=False
     ):
-        if ref.range.match(Version(number)):
+        if ref.range.match(cached_version(number)):
             return reader.get_version_by_id(version_id)
     return None
 

@@ -18,7 +18,6 @@ from semantic_version import Version as Version
 
 from llm_registry.errors import ValidationError
 
-
 # Stored in 64-bit integer columns.
 _MAX_COMPONENT = 2**63 - 1
 # A release sorts after every prerelease of the same major.minor.patch: '~' is above
@@ -45,12 +44,19 @@ def parse_version(value: object, field: str = "version") -> Version:
             f"version must be a string, got {type(value).__name__}", code="invalid_version", field=field
         )
     try:
-        version = Version(value)
+        version = cached_version(value)
     except ValueError as exc:
         raise ValidationError(f"invalid version {value!r}: {exc}", code="invalid_version", field=field) from None
     if max(version.major, version.minor, version.patch) > _MAX_COMPONENT:
         raise ValidationError(f"invalid version {value!r}: component too large", code="invalid_version", field=field)
     return version
+
+
+@functools.lru_cache(maxsize=16384)
+def cached_version(text: str) -> Version:
+    """``Version(text)``, remembered: stored versions are parsed again on every range
+    resolution and a parse costs a few microseconds. Raises ValueError like ``Version``."""
+    return Version(text)
 
 
 def version_key(version: Version) -> str:

@@ -31,7 +31,7 @@ class CompiledStatement:
         if self.defaults:
             values = {**self.defaults, **values}
         if self.positional:
-            return tuple(values[name] for name in self.names)
+            return tuple(map(values.__getitem__, self.names))
         return values
 
     def fetch(self, connection: sa.Connection, values: Mapping[str, Any]) -> list[Any]:
