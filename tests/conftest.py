@@ -84,3 +84,42 @@ def registry(location: str) -> Iterator[EmbeddedRegistry]:
     assert isinstance(opened, EmbeddedRegistry)
     with opened:
         yield opened
+
+
+REGISTRY_VARIANTS = [*BACKENDS, "remote"]
+
+
+@pytest.fixture
+def remote_registry(tmp_path: Path) -> Iterator[Registry]:
+    """The Python API over HTTP (RemoteRegistry) against the real REST app in this process, on a
+    new SQLite registry; changes are made as the actor ``tester`` like the embedded fixture's."""
+    from fastapi import Request
+
+    from llm_registry.api.rest.app import create_app
+    from llm_registry.api.rest.context import Actor
+    from llm_registry.api.rest.inprocess import InProcessTransport
+    from llm_registry.remote import RemoteRegistry
+
+    async def as_tester(request: Request) -> Actor:
+        return Actor("tester")
+
+    app = create_app(Settings.load({"url": str(tmp_path / "registry"), "access_log": False}, environ={}),
+                     authenticator=as_tester)
+    transport = InProcessTransport(app)
+    with RemoteRegistry("http://registry.test", settings=Settings.load(environ={}), transport=transport) as remote:
+        yield remote
+    app.state.store.close()
+
+
+@pytest.fixture(params=REGISTRY_VARIANTS)
+def any_registry(request: pytest.FixtureRequest) -> Iterator[Registry]:
+    """The same behaviour tests over embedded SQLite, embedded PostgreSQL and remote (HTTP) registries.
+
+    Only the public ``Registry`` API is available here (no ``.store``)."""
+    if request.param == "remote":
+        yield request.getfixturevalue("remote_registry")
+        return
+    location = str(request.getfixturevalue("postgres_url")) if request.param == "postgresql" else str(
+        request.getfixturevalue("tmp_path") / "registry")
+    with Registry.open(location, settings=Settings(), actor="tester") as opened:
+        yield opened

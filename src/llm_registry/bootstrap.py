@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llm_registry.assets.interfaces import AssetStore
 from llm_registry.assets.services import AssetService
@@ -10,9 +11,18 @@ from llm_registry.assets.store_postgres import PostgresAssetStore
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.assets.store_sqlite import SqliteAssetStore
 from llm_registry.errors import ValidationError
+from llm_registry.lineage.services import LineageService
+from llm_registry.search.services import SearchService
+from llm_registry.search.store_postgres import PostgresSearchIndex
+from llm_registry.search.store_sql import SqlSearchIndex
+from llm_registry.search.store_sqlite import Fts5SearchIndex
 from llm_registry.settings import Settings
 from llm_registry.storage import migrate
 from llm_registry.storage.engine import check_reachable
+
+if TYPE_CHECKING:
+    from llm_registry.accounts.services import AccountService
+    from llm_registry.ratelimit.interfaces import RateLimiter
 
 SQLITE_FILE = "registry.db"
 
@@ -53,5 +63,55 @@ def open_store(location: str, settings: Settings) -> AssetStore:
     return store
 
 
+def build_search_index(store: AssetStore) -> SqlSearchIndex:
+    """The search index of the store's backend (FTS5 on SQLite, tsvector on PostgreSQL)."""
+    return PostgresSearchIndex() if store.backend == "postgresql" else Fts5SearchIndex()
+
+
 def build_asset_service(store: AssetStore, settings: Settings) -> AssetService:
-    return AssetService(store, default_namespace=settings.default_namespace)
+    return AssetService(
+        store, default_namespace=settings.default_namespace, search_index=build_search_index(store)
+    )
+
+
+def build_search_service(store: AssetStore, assets: AssetService) -> SearchService:
+    """Search over the index the asset service keeps current."""
+    index = assets.search_index if isinstance(assets.search_index, SqlSearchIndex) else build_search_index(store)
+    return SearchService(store, index)
+
+
+def build_lineage_service(store: AssetStore, assets: AssetService) -> LineageService:
+    return LineageService(store, assets)
+
+
+def build_account_service(store: AssetStore, settings: Settings) -> AccountService:
+    """Accounts over the same database; signing keys from settings (a random one when unset)."""
+    from llm_registry.accounts.services import AccountService
+    from llm_registry.accounts.store_sql import SqlAccountStore
+    from llm_registry.accounts.tokens import TokenSigner, random_secret, signing_key
+
+    if not isinstance(store, SqlAssetStore):
+        raise TypeError("accounts need a SQL store")
+    secrets = [settings.jwt_secret or random_secret()]
+    secrets += [s.strip() for s in settings.jwt_previous_secrets.split(",") if s.strip()]
+    signer = TokenSigner(
+        [signing_key(s) for s in secrets], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl,
+    )
+    return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl)
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    """The rate limiter of ``settings.rate_limit_backend``: memory (one process) or redis (shared)."""
+    from llm_registry.ratelimit.memory import MemoryRateLimiter
+
+    if settings.rate_limit_backend == "redis":
+        from llm_registry.ratelimit.redis import RedisRateLimiter
+
+        return RedisRateLimiter.from_url(settings.redis_url)
+    if settings.rate_limit_backend != "memory":
+        raise ValidationError(
+            f"rate_limit_backend must be memory or redis, not {settings.rate_limit_backend!r}",
+            code="invalid_parameter", field="rate_limit_backend",
+        )
+    return MemoryRateLimiter()

@@ -17,6 +17,8 @@ from llm_registry.assets.manifests import load_manifest, parse_manifest_text
 from llm_registry.assets.models import Alias, AssetSummary, LabelRevision, Page, VersionDocument, VersionSummary
 from llm_registry.assets.services import AssetService, LabelChanges
 from llm_registry.events.models import Event
+from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
+from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
 
 ManifestInput = Mapping[str, Any] | str | Path
@@ -136,6 +138,44 @@ class Registry:
         """Events after a cursor, oldest first; ``next_cursor`` continues the feed."""
         raise NotImplementedError
 
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        kind: str | None = None,
+        filter: str | None = None,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        all_versions: bool = False,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        """Versions matching a text query and a filter (latest per asset unless ``all_versions``),
+        with facet counts; ``next_cursor`` continues."""
+        raise NotImplementedError
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+        """Completions for a search box: asset names, then tags."""
+        raise NotImplementedError
+
+    def lineage(
+        self, ref: str, *, direction: str = "both", depth: int | None = None, relations: Sequence[str] = ()
+    ) -> LineageGraph:
+        """The pinned-dependency graph around a version: ``up`` (its pins), ``down`` (its dependents) or both."""
+        raise NotImplementedError
+
+    def impact(self, ref: str) -> ImpactReport:
+        """Every version that depends on this one, directly or transitively, with the path."""
+        raise NotImplementedError
+
+    def lock(self, refs: Sequence[str]) -> Lockfile:
+        """The transitive closure of the pins of ``refs``, with digests."""
+        raise NotImplementedError
+
+    def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
+        """Check a lockfile: every entry ok, missing, digest_changed or yanked."""
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -157,6 +197,8 @@ class EmbeddedRegistry(Registry):
         self.actor = actor or settings.actor or _os_user()
         self.store = bootstrap.open_store(location, settings)
         self.service: AssetService = bootstrap.build_asset_service(self.store, settings)
+        self.lineage_service = bootstrap.build_lineage_service(self.store, self.service)
+        self.search_service = bootstrap.build_search_service(self.store, self.service)
         self._closed = False
 
     def register(self, manifest: ManifestInput) -> VersionDocument:
@@ -235,6 +277,46 @@ class EmbeddedRegistry(Registry):
         limit: int = 100,
     ) -> Page[Event]:
         return self.service.list_events(after=after, types=type, subject=subject, actor=actor, limit=limit)
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        kind: str | None = None,
+        filter: str | None = None,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        all_versions: bool = False,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        return self.search_service.search(
+            query,
+            kind=kind,
+            filter=filter,
+            sort=sort,
+            facets=facets,
+            all_versions=all_versions,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+        return self.search_service.suggest(prefix, limit=limit)
+
+    def lineage(
+        self, ref: str, *, direction: str = "both", depth: int | None = None, relations: Sequence[str] = ()
+    ) -> LineageGraph:
+        return self.lineage_service.lineage(ref, direction=direction, depth=depth, relations=relations)
+
+    def impact(self, ref: str) -> ImpactReport:
+        return self.lineage_service.impact(ref)
+
+    def lock(self, refs: Sequence[str]) -> Lockfile:
+        return self.lineage_service.lock(refs)
+
+    def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
+        return self.lineage_service.verify_lock(lock)
 
     def close(self) -> None:
         if not self._closed:

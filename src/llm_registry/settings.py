@@ -46,6 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the server listens on (0.0.0.0 for every interface)."),
     Setting("port", 8000, "TCP port the server listens on."),
     Setting("workers", 1, "Server worker processes; each opens its own connections to the database."),
+    Setting("threads", 8, "Threads per server worker that run requests against the database (at most its pool)."),
     Setting("no_auth", False, "Serve without authentication: every request acts as 'anonymous' (explicit open mode)."),
     Setting("cors_origins", "", "Comma-separated origins allowed by CORS (`*` for any); empty turns CORS off."),
     Setting("max_body_bytes", 10_485_760, "Largest request body the server accepts, in bytes (larger: 413)."),
@@ -54,6 +55,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gzip_min_bytes", 1024, "Responses at least this large are gzip-compressed for clients that accept it."),
     Setting("events_max_wait", 30.0, "Longest long-poll (`GET /v1/events?wait=`) the server holds, in seconds."),
     Setting("shutdown_timeout", 10.0, "Seconds the server lets requests in flight finish on shutdown."),
+    # Access (docs/security.md).
+    Setting("jwt_secret", "", "Secret (32+ characters) that signs access tokens; empty: a random one per process."),
+    Setting("jwt_previous_secrets", "", "Comma-separated former JWT secrets that still verify after a rotation."),
+    Setting("jwt_issuer", "llm-registry", "The `iss` of access tokens; tokens of another issuer are refused."),
+    Setting("jwt_audience", "llm-registry", "The `aud` of access tokens; tokens for another audience are refused."),
+    Setting("access_token_ttl", 900, "Seconds an access token is valid."),
+    Setting("refresh_token_ttl", 2_592_000, "Seconds a login session (its refresh tokens) lasts without a new login."),
+    Setting("anonymous_read", False, "Let requests without credentials read (assets:read) on an authenticated server."),
+    Setting("bootstrap_admin", "", "NAME:PASSWORD of an admin created at server start when there is no user yet."),
+    Setting(
+        "rate_limits",
+        "admin=1200,developer=600,user=300,viewer=300,anonymous=60",
+        "Requests per minute per identity, by role (`anonymous` per client address); a token bucket of that size.",
+    ),
+    Setting("login_rate_limit", 10, "Login attempts per minute per client address and username."),
+    Setting("rate_limit_backend", "memory", "Where rate-limit buckets live: memory (one instance) or redis (shared)."),
+    Setting("redis_url", "redis://127.0.0.1:6379/0", "Redis for shared rate limits (rate_limit_backend = redis)."),
 )
 
 
@@ -69,6 +87,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    threads: int = 8
     no_auth: bool = False
     cors_origins: str = ""
     max_body_bytes: int = 10_485_760
@@ -77,6 +96,18 @@ class Settings:
     gzip_min_bytes: int = 1024
     events_max_wait: float = 30.0
     shutdown_timeout: float = 10.0
+    jwt_secret: str = ""
+    jwt_previous_secrets: str = ""
+    jwt_issuer: str = "llm-registry"
+    jwt_audience: str = "llm-registry"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 2_592_000
+    anonymous_read: bool = False
+    bootstrap_admin: str = ""
+    rate_limits: str = "admin=1200,developer=600,user=300,viewer=300,anonymous=60"
+    login_rate_limit: int = 10
+    rate_limit_backend: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
     @classmethod
     def load(

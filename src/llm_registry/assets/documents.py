@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,15 @@ from llm_registry.assets.models import Labels, Manifest, VersionDocument
 from llm_registry.domain.digests import digest_of
 from llm_registry.errors import ValidationError
 
-_TOP_LEVEL_CODES = {"kind": "invalid_kind", "name": "invalid_name", "version": "invalid_version"}
+_TOP_LEVEL_CODES = {
+    "kind": "invalid_kind",
+    "name": "invalid_name",
+    "version": "invalid_version",
+    "spec": "invalid_spec",
+}
+# Parts of the document whose free-form values must be plain JSON (see check_plain_json).
+_FREE_FORM = ("spec", "content", "dependencies", "labels", "provenance")
+_INT_RANGE = range(-(2**63), 2**64)
 
 
 def field_path(location: tuple[int | str, ...]) -> str:
@@ -34,6 +43,9 @@ def parse_manifest(data: object) -> Manifest:
         raise ValidationError(
             f"a version document must be a mapping, got {type(data).__name__}", code="invalid_manifest", field=None
         )
+    for key in _FREE_FORM:
+        if key in data:
+            check_plain_json(data[key], key)
     try:
         return Manifest.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -44,6 +56,54 @@ def parse_manifest(data: object) -> Manifest:
             raise ValidationError(f"unknown field {path!r}", code="unknown_field", field=path) from None
         code = _TOP_LEVEL_CODES.get(str(location[0]), "invalid_manifest") if len(location) == 1 else "invalid_manifest"
         raise ValidationError(f"{path}: {error['msg']}", code=code, field=path) from None
+
+
+def check_plain_json(value: Any, path: str) -> None:
+    """Refuse what JSON (and so both databases and the digest) cannot hold exactly: non-string
+    keys, bytes, sets, NaN and infinities, integers beyond 64 bits, NUL characters and lone
+    surrogates. Raises ValidationError naming the field (``invalid_spec`` under ``spec``)."""
+    problem = _json_problem(value)
+    if problem is None:
+        return
+    where, what = problem
+    field = path + where
+    code = "invalid_spec" if field == "spec" or field.startswith(("spec.", "spec[")) else "invalid_manifest"
+    raise ValidationError(f"{field}: {what}", code=code, field=field)
+
+
+def _json_problem(value: Any) -> tuple[str, str] | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "", "must not contain a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "", "is not valid Unicode (a lone surrogate)"
+        return None
+    if isinstance(value, int):
+        return None if value in _INT_RANGE else ("", "integer does not fit in 64 bits")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ("", "must be a finite number (no NaN or infinity)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return "", f"keys must be strings, got {type(key).__name__} {key!r}"
+            problem = _json_problem(key)
+            if problem is not None:
+                return "", f"key {key!r} {problem[1]}"
+            problem = _json_problem(item)
+            if problem is not None:
+                return f".{key}" + problem[0], problem[1]
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _json_problem(item)
+            if problem is not None:
+                return f"[{index}]" + problem[0], problem[1]
+        return None
+    return "", f"{type(value).__name__} is not a JSON value"
 
 
 def content_digest(manifest: Manifest, document_digest: str) -> str:

@@ -188,6 +188,10 @@ class AssetWriter(AssetReader, Protocol):
 
     def delete_alias(self, asset_id: str, alias: str) -> bool: ...
 
+    def lock_dependency_graph(self) -> None:
+        """Keep the asset graph from changing under a cycle check until commit."""
+        ...
+
     def append_event(
         self, *, type: str, subject: str, asset: str | None, actor: str, at: str, payload: dict[str, Any]
     ) -> None: ...

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from llm_registry.assets.interfaces import AssetReader, VersionRow
 from llm_registry.domain.references import LATEST, Reference, SelectorType
 from llm_registry.domain.versions import cached_version, version_key
 from llm_registry.errors import NotFoundError
-
-# A range names a prerelease when one of its versions carries "-tag" right after a digit.
-_NAMES_PRERELEASE = re.compile(r"\d-[0-9A-Za-z]")
 
 
 def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
@@ -34,7 +29,8 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
         chosen = next(iter(numbers), None)
         return reader.get_version_by_id(chosen[0]) if chosen else None
     assert ref.range is not None
-    include_prerelease = bool(_NAMES_PRERELEASE.search(ref.range.text))
+    # A range that names no prerelease can never match one: let the index skip them.
+    include_prerelease = ref.range.names_prerelease
     for version_id, number in reader.iter_version_numbers(
         ref.kind, ref.name, include_prerelease=include_prerelease, only_active=False
     ):

@@ -45,6 +45,7 @@ from llm_registry.domain.versions import parse_version, sort_key, version_key
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
 from llm_registry.events.models import Event, EventType
 from llm_registry.prompts.templates import render_prompt
+from llm_registry.search.interfaces import SearchIndexer
 
 MAX_PAGE = 1000
 
@@ -70,9 +71,16 @@ class AssetService:
     """Registers, finds and changes versions; raises the errors of ``llm_registry.errors``."""
 
     def __init__(
-        self, store: AssetStore, *, default_namespace: str = DEFAULT_NAMESPACE, clock: Callable[[], str] = utc_now
+        self,
+        store: AssetStore,
+        *,
+        default_namespace: str = DEFAULT_NAMESPACE,
+        clock: Callable[[], str] = utc_now,
+        search_index: SearchIndexer | None = None,
     ) -> None:
         self.store = store
+        # Kept current inside each write transaction, so search never lags the data.
+        self.search_index = search_index
         self.default_namespace = validate_namespace(default_namespace, field="default_namespace")
         self.clock = clock
 
@@ -172,6 +180,7 @@ class AssetService:
             now = self.clock()
             asset, created = tx.get_or_create_asset(AssetRow(str(ULID()), kind, namespace, asset_name, now, actor))
             if not created and dependency_rows:
+                tx.lock_dependency_graph()
                 self._refuse_cycle(tx, asset, [d.target_asset_id for d in dependency_rows])
             sk = sort_key(version)
             labels = parsed.labels.model_dump(mode="json")
@@ -205,6 +214,8 @@ class AssetService:
                 updated_at=now,
             )
             tx.insert_version(row, dependency_rows)
+            if self.search_index is not None:
+                self.search_index.index_version(tx, row, [d.target_asset_id for d in dependency_rows])
             subject = f"{kind.value}:{name}@{parsed.version}"
             tx.append_event(
                 type=EventType.ASSET_REGISTERED,
@@ -212,7 +223,12 @@ class AssetService:
                 asset=f"{kind.value}:{name}",
                 actor=actor,
                 at=now,
-                payload={"version": parsed.version, "digest": digest, "pins": pins, "labels": labels},
+                payload={
+                    "version": parsed.version,
+                    "digest": digest,
+                    "before": None,
+                    "after": {"status": Status.ACTIVE.value, "pins": pins, "labels": labels},
+                },
             )
             return documents.to_document(row), True
 
@@ -279,7 +295,7 @@ class AssetService:
         parsed_kind = parse_kind(kind) if kind is not None else None
         if namespace is not None:
             validate_namespace(namespace)
-        after = decode_cursor(cursor, arity=3) if cursor else None
+        after = decode_cursor(cursor, arity=3, types=(str, str, str)) if cursor else None
         limit = _page_limit(limit)
         with self.store.read() as tx:
             rows = tx.list_assets(
@@ -300,7 +316,7 @@ class AssetService:
     ) -> Page[VersionSummary]:
         """An asset's versions in descending SemVer precedence; raises NotFoundError for an unknown asset."""
         parsed = self._asset_ref(ref)
-        before = decode_cursor(cursor, arity=4) if cursor else None
+        before = decode_cursor(cursor, arity=4, types=(int, int, int, str)) if cursor else None
         limit = _page_limit(limit)
         with self.store.read() as tx:
             asset = tx.find_asset(parsed.kind, parsed.name)
@@ -357,6 +373,8 @@ class AssetService:
             row.labels = after
             row.updated_at = now
             tx.update_labels(row.id, after, row.revision, now, actor)
+            if self.search_index is not None:
+                self.search_index.update_version(tx, row)
             tx.append_event(
                 type=EventType.ASSET_LABELS_UPDATED,
                 subject=_subject(row),
@@ -438,6 +456,8 @@ class AssetService:
             now = self.clock()
             tx.update_status(row.id, status.value, message, replacement, now)
             row.status, row.status_message, row.replacement, row.updated_at = status.value, message, replacement, now
+            if self.search_index is not None:
+                self.search_index.update_version(tx, row)
             tx.append_event(
                 type=event,
                 subject=_subject(row),
@@ -465,6 +485,8 @@ class AssetService:
                     field="ref",
                     details={"dependents": dependents},
                 )
+            if self.search_index is not None:
+                self.search_index.remove_version(tx, row)
             tx.delete_version(row)
             now = self.clock()
             tx.append_event(
@@ -480,6 +502,7 @@ class AssetService:
                     "dependents": dependents,
                     "aliases": row.aliases,
                     "before": {"status": row.status, "labels": row.labels},
+                    "after": None,
                 },
             )
             return documents.to_document(row)
@@ -505,7 +528,11 @@ class AssetService:
             current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
             now = self.clock()
             if current is not None and current.id == row.id:
-                return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor)
+                # Already there: answer with the move that put it there, not a new one.
+                stored = next(a for a in tx.list_aliases(row.asset_id) if a.name == alias)
+                return Alias(
+                    name=alias, version=row.version, updated_at=stored.updated_at, updated_by=stored.updated_by
+                )
             tx.set_alias(row.asset_id, alias, row.id, now, actor)
             tx.append_event(
                 type=EventType.ALIAS_MOVED,
@@ -568,6 +595,9 @@ class AssetService:
         limit = _page_limit(limit)
         since = parse_time(since, field="since") if since else None
         until = parse_time(until, field="until") if until else None
+        if subject:
+            # Written like any reference: `model:solo` is `model:default/solo`.
+            subject = str(self.parse_reference(subject, field="subject"))
         with self.store.read() as tx:
             items = tx.list_events(
                 after=start, types=list(types), subject=subject, actor=actor, since=since, until=until, limit=limit
@@ -629,6 +659,6 @@ def _apply_label_changes(current: Mapping[str, Any], changes: LabelChanges) -> d
 def _event_after(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit():
+    if not cursor.isdigit() or int(cursor) >= 2**63:
         raise ValidationError(f"invalid event cursor {cursor!r}", code="invalid_cursor", field="after")
     return int(cursor)

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
 from llm_registry.storage.engine import create_postgres_engine
 
-# Any constant shared by all writers of the outbox.
+# Constants shared by every writer: the outbox's commit order, and the asset graph.
 _OUTBOX_LOCK = 0x6C6C6D72
+_GRAPH_LOCK = 0x6C6C6D67
 
 
 class PostgresTransaction(SqlTransaction):
@@ -21,6 +22,10 @@ class PostgresTransaction(SqlTransaction):
         # event 12 committed before event 11 and skip 11 for ever. Holding a transaction
         # lock from the event insert to commit makes commit order equal cursor order.
         self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+
+    def lock_dependency_graph(self) -> None:
+        # READ COMMITTED alone would let a->b and b->a both pass the cycle check at once.
+        self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GRAPH_LOCK})
 
 
 class PostgresAssetStore(SqlAssetStore):

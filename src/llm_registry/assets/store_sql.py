@@ -27,7 +27,7 @@ from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
 from llm_registry.events.models import Event
-from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json
+from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json, translate
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
 
 _VERSION_FIELDS = [col.name for col in versions.c]
@@ -200,11 +200,14 @@ class SqlTransaction:
     ) -> Iterator[tuple[str, str]]:
         statement = self.sql.numbers[(include_prerelease, only_active)]
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = statement._params(self._name(kind, name))
         try:
-            cursor.execute(statement.sql, statement._params(self._name(kind, name)))
+            cursor.execute(statement.sql, params)
             # Small batches: the first match usually sits near the top.
             while batch := cursor.fetchmany(64):
                 yield from batch
+        except self.connection.dialect.loaded_dbapi.Error as exc:
+            raise translate(exc, statement.sql, params, self.connection) from exc
         finally:
             cursor.close()
 
@@ -498,6 +501,10 @@ class SqlTransaction:
 
     def before_event(self) -> None:
         """Hook for backends that must order event commits (PostgreSQL)."""
+
+    def lock_dependency_graph(self) -> None:
+        """Hold the asset graph still until commit, so two registrations cannot each pass
+        the cycle check and together close a cycle. SQLite's single writer already does."""
 
 
 def _asset_row(row: sa.Row[Any]) -> AssetRow:

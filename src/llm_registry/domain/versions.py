@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import semantic_version
 from semantic_version import Version as Version
 
 from llm_registry.errors import ValidationError
@@ -92,10 +91,18 @@ class VersionRange:
     """An npm-style range: ``^1.2``, ``~1.2.3``, ``>=1.0 <2``, ``1.x``, ``1.2 - 1.4``, ``a || b``."""
 
     text: str
-    spec: semantic_version.NpmSpec
+    sets: tuple[tuple[Any, ...], ...]  # ranges.Comparator sets
 
     def match(self, version: Version) -> bool:
-        return bool(self.spec.match(version))
+        """npm's answer: does ``version`` satisfy the range (prereleases only when named)?"""
+        from llm_registry.domain.ranges import satisfies  # ranges builds on this module
+
+        return satisfies(self.sets, version)
+
+    @property
+    def names_prerelease(self) -> bool:
+        """Does any comparator name a prerelease (the only way a prerelease can match)?"""
+        return any(comparator.prerelease for comparators in self.sets for comparator in comparators)
 
     def __str__(self) -> str:
         return self.text
@@ -111,8 +118,10 @@ def parse_range(value: object, field: str = "range") -> VersionRange:
 @functools.lru_cache(maxsize=4096)
 def _parse_range(value: str, field: str) -> VersionRange:
     # Ranges repeat (every fine-tune pins ^3.0 of its base); parsing one costs ~15 µs.
+    from llm_registry.domain.ranges import RangeSyntaxError, parse_comparator_sets
+
     try:
-        spec = semantic_version.NpmSpec(value)
-    except ValueError as exc:
+        sets = parse_comparator_sets(value)
+    except (RangeSyntaxError, ValueError) as exc:
         raise ValidationError(f"invalid range {value!r}: {exc}", code="invalid_range", field=field) from None
-    return VersionRange(value, spec)
+    return VersionRange(value, sets)

@@ -17,6 +17,15 @@ class EventType(StrEnum):
     ASSET_DELETED = "asset.deleted"
     ALIAS_MOVED = "alias.moved"
     ALIAS_REMOVED = "alias.removed"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DISABLED = "user.disabled"
+    USER_PASSWORD_CHANGED = "user.password_changed"
+    SESSION_REVOKED = "session.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    NAMESPACE_GRANTED = "namespace.granted"
+    NAMESPACE_REVOKED = "namespace.revoked"
 
 
 class Event(BaseModel):

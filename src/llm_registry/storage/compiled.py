@@ -36,26 +36,42 @@ class CompiledStatement:
 
     def fetch(self, connection: sa.Connection, values: Mapping[str, Any]) -> list[Any]:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = self._params(values)
         try:
-            cursor.execute(self.sql, self._params(values))
+            cursor.execute(self.sql, params)
             return list(cursor.fetchall())
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise translate(exc, self.sql, params, connection) from exc
         finally:
             cursor.close()
 
     def execute(self, connection: sa.Connection, values: Mapping[str, Any]) -> int:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = self._params(values)
         try:
-            cursor.execute(self.sql, self._params(values))
+            cursor.execute(self.sql, params)
             return int(cursor.rowcount)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise translate(exc, self.sql, params, connection) from exc
         finally:
             cursor.close()
 
     def execute_many(self, connection: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = [self._params(values) for values in rows]
         try:
-            cursor.executemany(self.sql, [self._params(values) for values in rows])
+            cursor.executemany(self.sql, params)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise translate(exc, self.sql, params, connection) from exc
         finally:
             cursor.close()
+
+
+def translate(error: Exception, sql: str, params: Any, connection: sa.Connection) -> Exception:
+    """The driver's error as SQLAlchemy's (IntegrityError, OperationalError, …), as a
+    statement run through SQLAlchemy would have raised it."""
+    dbapi = connection.dialect.loaded_dbapi
+    return sa.exc.DBAPIError.instance(sql, params, error, dbapi.Error, dialect=connection.dialect)
 
 
 def dump_json(value: Any) -> str | None:

@@ -77,6 +77,12 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
     except sa.exc.OperationalError as exc:
-        raise StorageError(
-            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
-        ) from None
+        raise StorageError(f"cannot reach the database at {redacted_url(engine.url)}: {exc.orig}") from None
+
+
+def redacted_url(url: sa.URL) -> str:
+    """The URL without its password, nor any query parameter that could hold a secret."""
+    secret = {
+        key: "***" for key in url.query if "pass" in key.lower() or "key" in key.lower() or "token" in key.lower()
+    }
+    return url.update_query_dict(secret).render_as_string(hide_password=True)

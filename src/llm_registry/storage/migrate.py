@@ -7,6 +7,8 @@ unknown (newer) revision is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,19 +42,36 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _is_empty(engine: Engine) -> bool:
+# Held while the schema is created or migrated, so concurrent openers wait their turn.
+_SCHEMA_LOCK = 0x6C6C6D73
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[sa.Connection]:
+    """A transaction holding the schema lock: SQLite's write lock (``BEGIN IMMEDIATE``) or a
+    PostgreSQL advisory transaction lock. DDL in it commits or rolls back as one."""
     with engine.connect() as connection:
-        return not sa.inspect(connection).get_table_names()
+        if connection.dialect.name == "sqlite":
+            connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            yield connection
+
+
+def _run_upgrade(connection: sa.Connection, revision: str) -> None:
+    config = _config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Migrate the database to ``revision``; returns (revision before, revision after)."""
-    before = current_revision(engine)
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-    return before, current_revision(engine) or ""
+    with _schema_lock(engine) as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        _run_upgrade(connection, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after or ""
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -60,18 +79,24 @@ def ensure_schema(engine: Engine) -> None:
 
     Raises StorageError ``schema_outdated`` (run ``db upgrade``) or ``schema_newer``.
     """
-    current = current_revision(engine)
     head = head_revision()
+    current = current_revision(engine)
     if current == head:
         return
     if current is None:
-        if not _is_empty(engine):
-            raise StorageError(
-                "the database has tables but no llm-registry schema revision; refusing to touch it",
-                code="schema_outdated",
-            )
-        upgrade(engine)
-        return
+        with _schema_lock(engine) as connection:
+            # Another process may have created it while this one waited for the lock.
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is None:
+                if sa.inspect(connection).get_table_names():
+                    raise StorageError(
+                        "the database has tables but no llm-registry schema revision; refusing to touch it",
+                        code="schema_outdated",
+                    )
+                _run_upgrade(connection, "head")
+                return
+        if current == head:
+            return
     known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
     if current in known:
         raise StorageError(

@@ -4,11 +4,12 @@ Domains declare their tables in their own ``schema`` module on the shared ``meta
 migrations and schema checks import this module, never a domain's one directly.
 """
 
-import llm_registry.accounts.schema  # noqa: F401  (declares the accounts tables)
+import llm_registry.accounts.schema  # declares the accounts tables
+import llm_registry.search.schema  # noqa: F401  (declares the search tables; both imports bind one name)
 from llm_registry.storage.schema import metadata
 
 # Virtual tables (SQLite FTS5 and its shadow tables) that no SQLAlchemy model describes;
 # schema comparisons skip names with these prefixes.
-UNMODELLED_TABLE_PREFIXES: tuple[str, ...] = ()
+UNMODELLED_TABLE_PREFIXES: tuple[str, ...] = ("search_fts",)
 
 __all__ = ["UNMODELLED_TABLE_PREFIXES", "metadata"]

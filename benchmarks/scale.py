@@ -1,0 +1,308 @@
+"""Discovery at scale: search, deep pages, lineage and impact on a generated registry.
+
+    python benchmarks/scale.py                      # 100,000 versions on SQLite (a temporary folder)
+    python benchmarks/scale.py --versions 20000     # smaller
+    python benchmarks/scale.py --postgres postgresql://postgres@127.0.0.1:5432/bench   # a database it may empty
+
+Generates assets (one tenth of the versions) of every kind with realistic text, and a
+dependency DAG (models trained on datasets and derived from older models, pipelines using
+models and prompts, one dataset used by many models), registering through the asset
+service like any client. Prints JSON with p50/p95 in milliseconds for the five operations
+of issue 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from ulid import ULID
+
+from llm_registry.assets import documents
+from llm_registry.assets.interfaces import AssetRow, AssetWriter, DependencyRow, VersionRow
+from llm_registry.assets.models import Status
+from llm_registry.assets.validation import validate_spec
+from llm_registry.domain.digests import digest_of
+from llm_registry.domain.names import parse_name
+from llm_registry.domain.references import SelectorType
+from llm_registry.domain.versions import parse_version, sort_key, version_key
+from llm_registry.events.models import EventType
+from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.search.store_sql import SqlSearchIndex
+from llm_registry.settings import Settings
+
+WORDS = [
+    "llama", "mistral", "qwen", "gemma", "phi", "falcon", "bert", "support", "chat", "legal", "medical", "finance",
+    "code", "math", "reasoning", "summarise", "translate", "retrieval", "rerank", "classify", "extract",
+    "instruct", "tuned", "long", "context", "multilingual", "safety", "toxicity", "customer", "tickets", "faq",
+    "invoices", "contracts", "radiology", "genomics", "sql", "python", "rust", "agent", "tools", "vision",
+    "speech",
+]
+LICENSES = ["apache-2.0", "mit", "llama3", "cc-by-4.0", "gpl-3.0", "proprietary"]
+TAGS = ["chat", "support", "rag", "eval", "base", "instruct", "quantized", "english", "multilingual", "code"]
+ARCHITECTURES = ["llama", "mistral", "qwen", "gemma", "phi"]
+KINDS = ["dataset"] * 20 + ["model"] * 40 + ["prompt"] * 20 + ["pipeline"] * 15 + ["test_suite"] * 5
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def manifests(versions: int, probes: dict[str, Any], seed: int = 7) -> Iterator[dict[str, Any]]:
+    """``versions`` manifests over ``versions // 10`` assets, each pinning only versions yielded
+    before it (so the graph is a DAG). Fills ``probes``: the popular dataset, pipeline leaves."""
+    rng = random.Random(seed)
+    asset_count = max(versions // 10, 10)
+    # Version counts: most assets have a few, some have many (the total is exact).
+    counts = [1] * asset_count
+    for _ in range(versions - asset_count):
+        skewed = min(int(rng.paretovariate(1.2)) - 1, asset_count - 1)
+        counts[skewed if rng.random() < 0.1 else rng.randrange(asset_count)] += 1
+    by_kind: dict[str, list[tuple[str, str]]] = {k: [] for k in set(KINDS)}
+    popular_dataset = None
+    probes.update(assets=asset_count, leaves=[])
+    for index in range(asset_count):
+        kind = KINDS[index % len(KINDS)] if index >= 2 else ("dataset" if index == 0 else "model")
+        namespace = f"team{rng.randrange(50)}"
+        name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{index}"
+        ref_base = f"{kind}:{namespace}/{name}"
+        for number in range(counts[index]):
+            version = f"{1 + number // 100}.{number % 100}.0"
+            deps: list[dict[str, str]] = []
+            spec: dict[str, Any] = {}
+            if kind == "model":
+                spec = {"architecture": rng.choice(ARCHITECTURES),
+                        "parameters": rng.choice([1e9, 7e9, 8e9, 70e9]),
+                        "context_length": rng.choice([4096, 8192, 32768, 131072]), "card": sentence(rng, 30)}
+                if popular_dataset and rng.random() < 0.3:
+                    deps.append({"ref": popular_dataset, "relation": "trained_on"})
+                elif by_kind["dataset"]:
+                    deps.append({"ref": _pick(rng, by_kind["dataset"]), "relation": "trained_on"})
+                if len(by_kind["model"]) > 1 and rng.random() < 0.8:
+                    deps.append({"ref": _pick(rng, by_kind["model"][-200:]), "relation": "derived_from"})
+            elif kind == "dataset":
+                spec = {"format": rng.choice(["jsonl", "parquet"]), "rows": rng.randrange(1000, 10**7)}
+            elif kind == "prompt":
+                spec = {"template": sentence(rng, 20)}
+            elif kind == "pipeline":
+                if by_kind["model"]:
+                    deps.append({"ref": _pick(rng, by_kind["model"][-500:]), "relation": "uses"})
+                if by_kind["prompt"]:
+                    deps.append({"ref": _pick(rng, by_kind["prompt"]), "relation": "uses"})
+            elif kind == "test_suite" and by_kind["dataset"]:
+                deps.append({"ref": _pick(rng, by_kind["dataset"]), "relation": "requires"})
+            yield {
+                "kind": kind, "name": f"{namespace}/{name}", "version": version, "spec": spec, "dependencies": deps,
+                "labels": {"description": sentence(rng, 12), "license": rng.choice(LICENSES),
+                           "tags": rng.sample(TAGS, rng.randrange(1, 4)), "annotations": {"team": namespace}},
+            }
+        by_kind[kind].append((ref_base, version))
+        if index == 0:
+            popular_dataset = probes["popular_dataset"] = f"{ref_base}@{version}"
+        if kind == "pipeline":
+            probes["leaves"].append(f"{ref_base}@{version}")
+
+
+class BulkLoader:
+    """Writes what ``AssetService.register`` writes for each manifest, many per write transaction.
+
+    Registering through the service costs a dozen round trips and a commit per version: 100,000
+    of them take ten minutes on PostgreSQL. This loader takes the same steps as the service's
+    registration (manifest parsing and spec validation, digests, the rows and event it builds,
+    the store transaction's ``insert_version`` and ``append_event``, the search index) but
+    resolves pins from what it wrote (the benchmark pins exact versions only), skips the lookups
+    a new version does not need (the corpus has no duplicates and no cycles by construction),
+    and indexes a whole batch at once with ``index_versions``. ``check`` re-registers a sample
+    through the service: it must answer "already registered, identical".
+    """
+
+    def __init__(self, registry: EmbeddedRegistry, batch: int = 1000) -> None:
+        self.service = registry.service
+        self.store = registry.store
+        self.actor = registry.actor
+        index = registry.service.search_index
+        assert isinstance(index, SqlSearchIndex)
+        self.index = index
+        self.batch = batch
+        self.assets: dict[tuple[str, str, str], AssetRow] = {}
+        self.versions: dict[tuple[str, str, str, str], VersionRow] = {}
+
+    def load(self, documents_: Iterable[Mapping[str, Any]]) -> int:
+        """Write every manifest; returns how many."""
+        count = 0
+        pending = iter(documents_)
+        while chunk := list(itertools.islice(pending, self.batch)):
+            with self.store.write() as tx:
+                self.index.index_versions(tx, [self._write(tx, m) for m in chunk])
+            count += len(chunk)
+        return count
+
+    def _write(self, tx: AssetWriter, manifest: Mapping[str, Any]) -> tuple[VersionRow, list[str]]:
+        # The steps of AssetService.register/_register, in the same order.
+        parsed = documents.parse_manifest(manifest)
+        name = parse_name(parsed.name, default_namespace=self.service.default_namespace)
+        version = parse_version(parsed.version)
+        validate_spec(parsed.kind, parsed.spec)
+        document_digest = digest_of(documents.immutable_fields(parsed, str(name)))
+        digest = documents.content_digest(parsed, document_digest)
+        pins: list[dict[str, Any]] = []
+        dependency_rows: list[DependencyRow] = []
+        for position, declared in enumerate(parsed.dependencies):
+            ref = self.service.parse_reference(declared.ref, field=f"dependencies[{position}].ref")
+            assert ref.selector_type is SelectorType.VERSION, declared.ref
+            assert ref.version is not None
+            target = self.versions[(ref.kind.value, ref.name.namespace, ref.name.name, version_key(ref.version))]
+            pins.append({"ref": declared.ref, "relation": declared.relation.value, "version": target.version,
+                         "digest": target.digest})
+            dependency_rows.append(DependencyRow(position, declared.ref, declared.relation.value, target.asset_id,
+                                                 target.id, target.version, target.digest))
+        now = self.service.clock()
+        key = (parsed.kind.value, name.namespace, name.name)
+        asset = self.assets.get(key)
+        if asset is None:
+            asset, _ = tx.get_or_create_asset(AssetRow(str(ULID()), parsed.kind, name.namespace, name.name, now,
+                                                       self.actor))
+            self.assets[key] = asset
+        sk = sort_key(version)
+        labels = parsed.labels.model_dump(mode="json")
+        row = VersionRow(
+            id=str(ULID()), asset_id=asset.id, kind=parsed.kind, namespace=name.namespace, name=name.name,
+            version=parsed.version, version_key=version_key(version), major=sk.major, minor=sk.minor,
+            patch=sk.patch, prerelease_key=sk.prerelease, is_prerelease=bool(version.prerelease),
+            status=Status.ACTIVE.value, status_message=None, replacement=None, digest=digest,
+            document_digest=document_digest, spec=parsed.spec,
+            content=parsed.content.model_dump(exclude_none=True) if parsed.content else None,
+            dependencies=[d.model_dump(mode="json") for d in parsed.dependencies], pins=pins,
+            provenance=parsed.provenance, labels=labels, revision=1, created_at=now, created_by=self.actor,
+            updated_at=now,
+        )
+        tx.insert_version(row, dependency_rows)
+        self.versions[(*key, row.version_key)] = row
+        tx.append_event(
+            type=EventType.ASSET_REGISTERED, subject=f"{parsed.kind.value}:{name}@{parsed.version}",
+            asset=f"{parsed.kind.value}:{name}", actor=self.actor, at=now,
+            payload={"version": parsed.version, "digest": digest, "before": None,
+                     "after": {"status": Status.ACTIVE.value, "pins": pins, "labels": labels}},
+        )
+        return row, [d.target_asset_id for d in dependency_rows]
+
+    def check(self, sample: Iterable[Mapping[str, Any]]) -> None:
+        """Each manifest registered again through the service must be found identical."""
+        for manifest in sample:
+            _, created = self.service.register(manifest, actor=self.actor)
+            assert not created, manifest
+
+
+def generate(registry: EmbeddedRegistry, versions: int, *, batch: int = 1000) -> dict[str, Any]:
+    """Write ``versions`` versions (``versions // 10`` assets); returns probes for the benchmarks."""
+    probes: dict[str, Any] = {}
+    loader = BulkLoader(registry, batch)
+    sample: list[dict[str, Any]] = []
+    started = time.perf_counter()
+
+    def sampled(source: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for i, manifest in enumerate(source):
+            if i % 997 == 0:
+                sample.append(manifest)
+            yield manifest
+
+    loader.load(sampled(manifests(versions, probes)))
+    probes["seconds"] = time.perf_counter() - started
+    loader.check(sample)
+    return probes
+
+
+def _pick(rng: random.Random, pool: list[tuple[str, str]]) -> str:
+    base, version = rng.choice(pool)
+    return f"{base}@{version}"
+
+
+def measure(operation: Callable[[int], object], repeat: int) -> dict[str, float]:
+    operation(0)  # warm caches
+    times = []
+    for i in range(repeat):
+        started = time.perf_counter()
+        operation(i)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2)}
+
+
+def benchmark(registry: EmbeddedRegistry, probes: dict[str, Any], repeat: int) -> dict[str, dict[str, float]]:
+    """p50/p95 of the operations of issue 5 on a generated registry."""
+    rng = random.Random(11)
+    queries = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(repeat + 1)]
+    facets = ["kind", "license", "tags", "status", "spec.architecture"]
+    cursors: list[str | None] = [None]
+    for _ in range(200):  # a cursor 200 pages (10,000 versions) deep
+        cursors.append(registry.search(sort="name", all_versions=True, limit=50, cursor=cursors[-1]).next_cursor)
+    leaves = probes["leaves"] or [probes["popular_dataset"]]
+    return {
+        "fulltext_two_filters_facets": measure(lambda i: registry.search(
+            queries[i], filter='license = "apache-2.0" AND spec.context_length >= 8192', facets=facets), repeat),
+        "filter_only": measure(lambda i: registry.search(
+            filter="kind = model AND spec.parameters >= 7e9 AND tags = chat", sort="created"), repeat),
+        "cursor_first_page": measure(lambda i: registry.search(sort="name", all_versions=True, limit=50), repeat),
+        "cursor_page_200": measure(lambda i: registry.search(
+            sort="name", all_versions=True, limit=50, cursor=cursors[-1]), repeat),
+        "lineage_depth_10": measure(lambda i: registry.lineage(
+            leaves[i % len(leaves)], direction="up", depth=10), repeat),
+        "impact_popular_dataset": measure(lambda i: registry.impact(probes["popular_dataset"]), repeat),
+    }
+
+
+def run(location: str, versions: int, repeat: int) -> dict[str, Any]:
+    with Registry.open(location, settings=Settings(), actor="bench") as registry:
+        assert isinstance(registry, EmbeddedRegistry)
+        probes = generate(registry, versions)
+        analyze(registry)
+        results = benchmark(registry, probes, repeat)
+        impact_size = len(registry.impact(probes["popular_dataset"]).items)
+    return {"backend": "postgresql" if location.startswith("postgres") else "sqlite", "versions": versions,
+            "assets": probes["assets"], "generate_seconds": round(probes["seconds"], 1),
+            "impact_dependents": impact_size, "operations": results}
+
+
+def analyze(registry: EmbeddedRegistry) -> None:
+    """Refresh PostgreSQL's planner statistics after the bulk load, as autovacuum does on its own
+    after a tenth of a table changes (the test server runs with autovacuum off). SQLite is left
+    as the registry leaves it: it gathers no statistics, and its plans must not need them."""
+    if registry.store.backend == "postgresql":
+        with registry.store.engine.connect() as connection:  # type: ignore[attr-defined]
+            connection.execute(sa.text("ANALYZE"))
+            connection.commit()
+
+
+def reset_postgres(url: str) -> str:
+    """Empty the benchmark database; commits are asynchronous there to keep generation short."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+        database = sa.make_url(url).database
+        connection.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+    return url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--versions", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--postgres", metavar="URL", help="benchmark PostgreSQL (the database is emptied)")
+    args = parser.parse_args(argv)
+    location = reset_postgres(args.postgres) if args.postgres else tempfile.mkdtemp(prefix="llmr-bench-")
+    print(json.dumps(run(location, args.versions, args.repeat), indent=2))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

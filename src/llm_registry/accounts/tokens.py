@@ -1,0 +1,105 @@
+"""JWT access tokens (HS256) signed with a key ring that rotates.
+
+The first key signs; every key of the ring verifies, so a token signed before a rotation
+stays valid until it expires as long as its key stays listed. Only HS256 is accepted:
+``alg: none`` and algorithm confusion are refused by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from llm_registry.errors import UnauthenticatedError, ValidationError
+
+ALGORITHM = "HS256"
+MIN_SECRET_LENGTH = 32
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "iss", "aud", "sid"]
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    kid: str
+    secret: bytes
+
+
+def signing_key(secret: str) -> SigningKey:
+    """A key whose id is derived from the secret (so every instance names it alike)."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValidationError(
+            f"a JWT signing secret has at least {MIN_SECRET_LENGTH} characters",
+            code="invalid_parameter",
+            field="jwt_secret",
+        )
+    return SigningKey(kid=hashlib.sha256(secret.encode()).hexdigest()[:16], secret=secret.encode())
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    username: str
+    session_id: str
+    role: str
+    expires_at: int
+
+
+class TokenSigner:
+    """Issues and verifies access tokens for one issuer and audience."""
+
+    def __init__(self, keys: list[SigningKey], *, issuer: str, audience: str, ttl_seconds: int) -> None:
+        if not keys:
+            raise ValueError("a token signer needs at least one key")
+        self.keys = {key.kid: key for key in keys}
+        self.current = keys[0]
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, *, username: str, role: str, session_id: str, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": username,
+            "role": role,
+            "sid": session_id,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + self.ttl_seconds,
+            "jti": secrets.token_hex(8),
+        }
+        return jwt.encode(claims, self.current.secret, algorithm=ALGORITHM, headers={"kid": self.current.kid})
+
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a valid token; raises UnauthenticatedError for anything else."""
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self.keys.get(str(header.get("kid", "")))
+            if key is None or header.get("alg") != ALGORITHM:
+                raise UnauthenticatedError("the access token is not valid")
+            claims = jwt.decode(
+                token,
+                key.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthenticatedError("the access token has expired; refresh it or log in again") from None
+        except jwt.PyJWTError:
+            raise UnauthenticatedError("the access token is not valid") from None
+        return AccessClaims(
+            username=str(claims["sub"]),
+            session_id=str(claims["sid"]),
+            role=str(claims.get("role", "")),
+            expires_at=int(claims["exp"]),
+        )

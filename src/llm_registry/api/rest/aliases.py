@@ -1,0 +1,85 @@
+"""Aliases of an asset: list, point one at a version (PUT), remove one."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from llm_registry.api.rest import responses
+from llm_registry.api.rest.context import RequestContext, get_context, get_service, run_read, run_service
+from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.params import (
+    DEFAULT_LIMIT,
+    AliasPath,
+    CursorQuery,
+    KindsPath,
+    LimitQuery,
+    NamePath,
+    NamespacePath,
+    alias_name,
+    asset_reference,
+    slice_page,
+)
+from llm_registry.assets.models import Alias, Page
+from llm_registry.assets.services import AssetService
+
+router = APIRouter(route_class=RegistryRoute, tags=["aliases"])
+ALIASES_PATH = "/v1/{kinds}/{namespace}/{name}/aliases"
+
+
+class AliasTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(max_length=256, description="An exact version of the asset")
+
+
+@router.get(ALIASES_PATH, response_model=Page[Alias], responses=responses.READ, name="list_aliases")
+async def list_aliases(
+    request: Request,
+    kinds: KindsPath,
+    namespace: NamespacePath,
+    name: NamePath,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    context: RequestContext = Depends(get_context),
+    service: AssetService = Depends(get_service),
+) -> Response:
+    """The asset's aliases, the implicit ``latest`` first."""
+    aliases = await run_read(request, service.list_aliases, asset_reference(kinds, namespace, name))
+    items, next_cursor = slice_page(aliases, cursor, limit)
+    return respond(request, Page[Alias](items=items, next_cursor=next_cursor))
+
+
+@router.put(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.WRITE, name="set_alias")
+async def set_alias(
+    request: Request,
+    kinds: KindsPath,
+    namespace: NamespacePath,
+    name: NamePath,
+    alias: AliasPath,
+    target: AliasTarget,
+    context: RequestContext = Depends(get_context),
+    service: AssetService = Depends(get_service),
+) -> Response:
+    """Point the alias at a version (409 when that version is yanked)."""
+    moved = await run_service(request, service.set_alias, asset_reference(kinds, namespace, name), alias_name(alias),
+                              target.version, actor=context.actor.name)
+    return respond(request, moved)
+
+
+@router.delete(ALIASES_PATH + "/{alias}", status_code=204, response_class=Response, responses=responses.DELETE,
+               name="remove_alias")
+async def remove_alias(
+    request: Request,
+    kinds: KindsPath,
+    namespace: NamespacePath,
+    name: NamePath,
+    alias: AliasPath,
+    context: RequestContext = Depends(get_context),
+    service: AssetService = Depends(get_service),
+) -> Response:
+    """Remove the alias (404 ``alias_not_found`` when it does not exist)."""
+    await run_service(request, service.remove_alias, asset_reference(kinds, namespace, name), alias_name(alias),
+                      actor=context.actor.name)
+    return Response(status_code=204)

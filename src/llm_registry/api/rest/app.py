@@ -1,0 +1,137 @@
+"""``create_app(settings)``: the one place that builds the REST application.
+
+It opens the store at ``settings.url`` (creating the schema in an empty database, refusing
+an outdated one), builds the services, mounts one router per resource and the middleware,
+and closes the store when the app shuts down. ``create_app_from_env`` is the factory that
+``uvicorn`` imports in each worker process when the server runs several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from llm_registry import bootstrap
+from llm_registry.api.rest import aliases, assets, events, health, prompts, resolve, versions
+from llm_registry.api.rest import lineage as lineage_routes
+from llm_registry.api.rest import search as search_routes
+from llm_registry.api.rest.context import Authenticator, ServiceThreads, open_access
+from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from llm_registry.errors import ValidationError
+from llm_registry.settings import Settings
+
+API_VERSION = "1"
+DESCRIPTION = """\
+The REST API of LLM Registry: register, find and change versions of models, datasets,
+prompts, pipelines, policies and test suites.
+
+* Bodies and answers are the version document of the Python API, JSON by default and
+  MessagePack with `Accept: application/msgpack` / `Content-Type: application/msgpack`.
+* Errors are RFC 9457 `application/problem+json` with a stable `code` and the `field` to blame.
+* Lists answer `{"items": [...], "next_cursor": ...}`; pass `cursor` to read on.
+* Reads carry an `ETag`; `If-None-Match` answers 304 when nothing changed.
+"""
+
+
+def create_app(settings: Settings, *, authenticator: Authenticator | None = None) -> FastAPI:
+    """The application serving the registry at ``settings.url``; raises RegistryError when the
+    location is remote, unreachable or its schema is outdated."""
+    if bootstrap.is_remote(settings.url):
+        raise ValidationError(
+            f"the server needs a database, not another server: {settings.url!r}", code="invalid_parameter",
+            field="url",
+        )
+    if settings.threads < 1:
+        raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
+    store = bootstrap.open_store(settings.url, settings)
+    try:
+        service = bootstrap.build_asset_service(store, settings)
+    except BaseException:
+        store.close()
+        raise
+
+    service_threads = ServiceThreads(settings.threads, inline_reads=store.backend == "sqlite")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            service_threads.shutdown()
+            store.close()
+
+    app = FastAPI(
+        title="LLM Registry",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        middleware=_middleware(settings),
+        # Each request gets its own problem answers; FastAPI's defaults would answer plain JSON.
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.service = service
+    app.state.service_threads = service_threads
+    app.state.lineage_service = bootstrap.build_lineage_service(store, service)
+    app.state.search_service = bootstrap.build_search_service(store, service)
+    app.state.authenticator = authenticator or open_access
+    install_error_handlers(app)
+    # Fixed paths before the ``/v1/{kinds}`` patterns that would also match them.
+    app.include_router(lineage_routes.router)
+    app.include_router(search_routes.router)
+    for router in (health.router, resolve.router, events.router, prompts.router, assets.router, versions.router,
+                   aliases.router):
+        app.include_router(router)
+    _use_problem_media_type(app)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for settings read from the environment (``LLM_REGISTRY_*``): uvicorn's factory."""
+    return create_app(Settings.load())
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    return [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    stack = [Middleware(RequestContextMiddleware, access_log=settings.access_log)]
+    origins = cors_origins(settings)
+    if origins:
+        stack.append(Middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Accept", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"], max_age=600,
+        ))
+    stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5))
+    stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes))
+    return stack
+
+
+def _use_problem_media_type(app: FastAPI) -> None:
+    """Declare problem answers as ``application/problem+json`` (FastAPI files them under JSON)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,36 @@
+"""The audit log: every event with its actor, filtered by actor, type, subject and time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from llm_registry.api.rest.context import RequestContext, get_context, get_service
+from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.assets.models import Page
+from llm_registry.assets.services import AssetService
+from llm_registry.events.models import Event
+
+router = APIRouter(route_class=RegistryRoute, tags=["audit"])
+
+
+@router.get("/v1/audit", response_model=Page[Event], name="audit")
+def audit(
+    request: Request,
+    actor: Annotated[str | None, Query(max_length=200, description="Only changes by this actor")] = None,
+    type: Annotated[list[str] | None, Query(description="Only events of this type (repeatable)")] = None,
+    subject: Annotated[str | None, Query(max_length=512, description="Only about this subject")] = None,
+    since: Annotated[str | None, Query(description="From this time (ISO-8601) on")] = None,
+    until: Annotated[str | None, Query(description="Before this time (ISO-8601)")] = None,
+    cursor: Annotated[str | None, Query(max_length=32, description="Read on after this cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    context: RequestContext = Depends(get_context),
+    service: AssetService = Depends(get_service),
+) -> Response:
+    """Who did what: events oldest first; ``next_cursor`` is null on the last page."""
+    page = service.list_events(after=cursor, types=type or (), subject=subject, actor=actor, since=since,
+                               until=until, limit=limit)
+    next_cursor = page.next_cursor if len(page.items) == limit else None
+    return respond(request, Page[Event](items=page.items, next_cursor=next_cursor))

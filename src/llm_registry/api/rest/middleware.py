@@ -1,0 +1,135 @@
+"""Pure ASGI middleware: request ids with JSON access logs, and a body size limit.
+
+Order (outermost first): request id + access log + last-resort 500, CORS, gzip, body limit.
+Pure ASGI (not BaseHTTPMiddleware) so that nothing is buffered and nothing costs a task.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ulid import ULID
+
+from llm_registry.api.rest.context import request_id_var
+from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, problem_body
+from llm_registry.api.rest.logs import ACCESS_LOGGER, SERVER_LOGGER, structured_logger
+
+REQUEST_ID_HEADER = "x-request-id"
+# An incoming request id is kept when it is short and plain (it ends up in logs).
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+# Request ids must be unique, not secret: a PRNG seeded once spares a system call (and the
+# GIL hand-off around it) per request.
+_ids = random.Random()
+
+
+def new_request_id() -> str:
+    """A ULID: milliseconds since the epoch, then 80 random bits."""
+    return str(ULID.from_bytes(time.time_ns().__floordiv__(1_000_000).to_bytes(6, "big")
+                               + _ids.getrandbits(80).to_bytes(10, "big")))
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from ``X-Request-ID`` when plain, else a new ULID),
+    answers it in ``X-Request-ID``, writes one JSON access line, and turns an escaped
+    exception into a 500 problem that still carries the id."""
+
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+        self.app = app
+        self.access_log = access_log
+        self.access = structured_logger(ACCESS_LOGGER)
+        self.server = structured_logger(SERVER_LOGGER)
+        self._access_logger = logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        request_id = incoming if incoming and _GOOD_REQUEST_ID.fullmatch(incoming) else new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        response: dict[str, Any] = {"status": None, "bytes": 0, "started": False}  # None: no answer (cancelled)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["started"] = True
+                response["status"] = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            elif message["type"] == "http.response.body":
+                response["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            self.server.exception("unhandled_error", request_id=request_id, method=scope["method"],
+                                  path=scope["path"])
+            if response["started"]:
+                raise
+            body = problem_body(status=500, title="Internal error", code="internal_error", request_id=request_id,
+                                detail="an unexpected fault; the request had no effect")
+            await send_with_id({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]})
+            await send_with_id({"type": "http.response.body", "body": body})
+        finally:
+            if self.access_log and self._access_logger.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                self.access.info(
+                    "request", request_id=request_id, method=scope["method"], path=scope["path"],
+                    query=scope.get("query_string", b"").decode("latin-1") or None, status=response["status"],
+                    bytes=response["bytes"], duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    actor=state.get("actor"), client=client[0] if client else None,
+                )
+            request_id_var.reset(token)
+
+
+class _BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"the request body is larger than {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over ``max_bytes`` with 413: at once by Content-Length, or while
+    reading a chunked body (the handler's body read raises, and the error maps to 413)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            body = problem_body(status=413, title="Content too large", code="payload_too_large",
+                                detail=f"the request body is larger than {self.max_bytes} bytes",
+                                request_id=scope.get("state", {}).get("request_id"))
+            await send({"type": "http.response.start", "status": 413, "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,303 @@
+"""Authentication, authorization and rate limiting of the REST API, decided in one place.
+
+``ROUTE_PERMISSIONS`` declares the permission of every route (``METHOD /path-template``);
+the authenticator that ``context.get_context`` calls looks the matched route up there, so
+handlers never check access themselves. A route missing from the table is refused (and
+fails the permission-matrix test). Ownership (a ``user`` updates only what it created) and
+namespace grants are checked here too, from the path (or the registered document's name).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from llm_registry import bootstrap
+from llm_registry.accounts.models import Principal, Role
+from llm_registry.accounts.permissions import Scope as PermissionScope
+from llm_registry.accounts.permissions import scope_of
+from llm_registry.accounts.services import AccountService
+from llm_registry.api.rest.context import Actor
+from llm_registry.assets.services import AssetService
+from llm_registry.domain.kinds import Kind
+from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
+from llm_registry.ratelimit.interfaces import Decision, RateLimit, RateLimiter
+from llm_registry.settings import Settings
+
+PUBLIC = "public"  # anyone, no credentials looked at
+AUTHENTICATED = "authenticated"  # any valid identity
+
+_READ, _CREATE, _UPDATE, _DELETE = "assets:read", "assets:create", "assets:update", "assets:delete"
+_ASSET = "/v1/{kinds}/{namespace}/{name}"
+_VERSION = _ASSET + "/versions/{version}"
+
+ROUTE_PERMISSIONS: dict[str, str] = {
+    # operations
+    "GET /health": PUBLIC,
+    "GET /ready": PUBLIC,
+    "GET /metrics": PUBLIC,
+    # assets
+    "GET /v1/assets": _READ,
+    "POST /v1/{kinds}": _CREATE,
+    "GET /v1/{kinds}": _READ,
+    f"GET {_ASSET}": _READ,
+    f"GET {_ASSET}/versions": _READ,
+    f"GET {_VERSION}": _READ,
+    f"PATCH {_VERSION}": _UPDATE,
+    f"DELETE {_VERSION}": _DELETE,
+    f"GET {_VERSION}/history": _READ,
+    f"GET {_ASSET}/aliases": _READ,
+    f"PUT {_ASSET}/aliases/{{alias}}": _UPDATE,
+    f"DELETE {_ASSET}/aliases/{{alias}}": _UPDATE,
+    "GET /v1/resolve": _READ,
+    "POST /v1/prompts/{namespace}/{name}/versions/{version}/render": _READ,
+    "GET /v1/search": _READ,
+    "GET /v1/search/suggest": _READ,
+    "GET /v1/lineage": _READ,
+    "GET /v1/impact": _READ,
+    "POST /v1/lock": _READ,
+    "POST /v1/verify": _READ,
+    "GET /v1/events": _READ,
+    # access
+    "POST /v1/auth/login": PUBLIC,
+    "POST /v1/auth/refresh": PUBLIC,
+    "POST /v1/auth/logout": AUTHENTICATED,
+    "POST /v1/auth/password": AUTHENTICATED,
+    "GET /v1/auth/me": AUTHENTICATED,
+    "POST /v1/users": "users:manage",
+    "GET /v1/users": "users:manage",
+    "GET /v1/users/{username}": "users:manage",
+    "PATCH /v1/users/{username}": "users:manage",
+    "GET /v1/namespace-grants": "users:manage",
+    "PUT /v1/namespace-grants/{namespace}/{username}": "users:manage",
+    "DELETE /v1/namespace-grants/{namespace}/{username}": "users:manage",
+    "POST /v1/api-keys": "api-keys:create",
+    "GET /v1/api-keys": "api-keys:create",
+    "DELETE /v1/api-keys/{key_id}": "api-keys:create",
+    "GET /v1/audit": "audit:read",
+}
+
+_log = logging.getLogger("llm_registry.security")
+
+
+def route_key(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", "")
+    return f"{request.method} {path}"
+
+
+def parse_rate_limits(text: str) -> dict[str, RateLimit]:
+    """``admin=1200,…,anonymous=60`` (requests per minute) as limits by role name."""
+    limits: dict[str, RateLimit] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, count = item.partition("=")
+        limits[name.strip()] = RateLimit(capacity=int(count), window_seconds=60.0, name=name.strip())
+    return limits
+
+
+@dataclass
+class Security:
+    """What the authenticator needs, built once per app."""
+
+    accounts: AccountService
+    limiter: RateLimiter
+    limits: dict[str, RateLimit]
+    login_limit: RateLimit
+    anonymous_read: bool
+    default_namespace: str
+
+    def limit_for(self, role: str) -> RateLimit:
+        return self.limits.get(role) or self.limits.get("anonymous") or RateLimit(60)
+
+    def charge(self, request: Request, identity: str, role: str) -> None:
+        """Take a token from the identity's bucket; raises RateLimitedError when empty."""
+        decision = self.limiter.check(identity, self.limit_for(role))
+        _remember(request, decision)
+        if not decision.allowed:
+            raise RateLimitedError(f"too many requests; retry in {decision.retry_after:.0f} s",
+                                   retry_after=decision.retry_after)
+
+    def charge_login(self, request: Request, username: str) -> None:
+        decision = self.limiter.check(f"login:{client_address(request)}:{username}", self.login_limit)
+        _remember(request, decision)
+        if not decision.allowed:
+            raise RateLimitedError("too many login attempts; retry later", retry_after=decision.retry_after)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _remember(request: Request, decision: Decision) -> None:
+    request.scope.setdefault("state", {})["ratelimit"] = decision
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise UnauthenticatedError("the Authorization header must be `Bearer <token or API key>`")
+    return value.strip()
+
+
+def _identify(security: Security, request: Request, bearer: str | None) -> Principal | None:
+    """The principal of the request (None when anonymous), charged to its rate-limit bucket."""
+    if bearer is None:
+        security.charge(request, f"ip:{client_address(request)}", "anonymous")
+        return None
+    try:
+        principal = security.accounts.authenticate(bearer)
+    except UnauthenticatedError:
+        # Guessing credentials costs the guesser's address.
+        security.charge(request, f"ip:{client_address(request)}", "anonymous")
+        raise
+    security.charge(request, f"user:{principal.username}", principal.role.value)
+    return principal
+
+
+async def _namespace_of(request: Request, default_namespace: str) -> str | None:
+    namespace = request.path_params.get("namespace")
+    if namespace is not None:
+        return str(namespace)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None  # the body is refused by validation; nothing will be written
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        return None
+    return name.split("/", 1)[0] if "/" in name else default_namespace
+
+
+def _owner_of(service: AssetService, params: dict[str, Any]) -> str:
+    kind = Kind.from_plural(str(params["kinds"]))
+    ref = f"{kind.value}:{params['namespace']}/{params['name']}"
+    if "version" in params:
+        return service.get(f"{ref}@{params['version']}").created_by
+    return service.get_asset(ref).created_by
+
+
+async def authenticate(request: Request) -> Actor:
+    """The authenticator of a server with authentication: who asks, and may they."""
+    security: Security = request.app.state.security
+    permission = ROUTE_PERMISSIONS.get(route_key(request))
+    if permission is None:
+        raise ForbiddenError(f"{route_key(request)} declares no permission")
+    if permission == PUBLIC:
+        return Actor("anonymous")
+    bearer = _bearer(request)
+    principal = await run_in_threadpool(_identify, security, request, bearer)
+    request.state.principal = principal
+    if principal is None:
+        if permission == _READ and security.anonymous_read:
+            return Actor("anonymous")
+        raise UnauthenticatedError("authentication required: send `Authorization: Bearer <token or API key>`")
+    actor = Actor(principal.username, authenticated=True, roles=(principal.role.value,))
+    if permission == AUTHENTICATED:
+        return actor
+    scope = scope_of(principal.role, permission)
+    if scope is None:
+        raise ForbiddenError(f"a {principal.role.value} may not {permission}")
+    if scope is PermissionScope.OWN:
+        service: AssetService = request.app.state.service
+        owner = await run_in_threadpool(_owner_of, service, dict(request.path_params))
+        if owner != principal.username:
+            raise ForbiddenError(f"a {principal.role.value} may {permission} only what it created")
+    if permission in (_CREATE, _UPDATE, _DELETE):
+        namespace = await _namespace_of(request, security.default_namespace)
+        if namespace is not None and not await run_in_threadpool(
+            security.accounts.may_write_namespace, principal, namespace
+        ):
+            raise ForbiddenError(f"{principal.username} may not write in namespace {namespace!r}", field="namespace")
+    return actor
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal of a request the authenticator let through; in open mode (``--no-auth``)
+    the anonymous caller acts as admin, as in embedded mode."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        if getattr(request.app.state, "security", None) is None:
+            return Principal("anonymous", Role.ADMIN)
+        raise UnauthenticatedError("authentication required")
+    return principal
+
+
+class RateLimitHeadersMiddleware:
+    """Adds ``RateLimit`` and ``RateLimit-Policy`` to every answer whose request was charged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            decision = state.get("ratelimit")
+            if message["type"] == "http.response.start" and isinstance(decision, Decision):
+                headers = MutableHeaders(scope=message)
+                for name, value in decision.headers().items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Mount the access routes and, unless ``settings.no_auth``, require authentication.
+
+    Call from ``create_app`` after ``app.state.store`` and ``app.state.service`` exist.
+    """
+    from llm_registry.api.rest import api_keys, audit, auth, users
+
+    accounts = bootstrap.build_account_service(app.state.store, settings)
+    app.state.accounts = accounts
+    before = len(app.router.routes)
+    for router in (auth.router, users.router, api_keys.router, audit.router):
+        app.include_router(router)
+    # Fixed paths must match before the app's ``/v1/{kinds}`` patterns would take them.
+    routes = app.router.routes
+    routes[:] = routes[before:] + routes[:before]
+    if settings.bootstrap_admin:
+        name, _, password = settings.bootstrap_admin.partition(":")
+        if accounts.ensure_admin(name, password) is not None:
+            _log.warning("bootstrap admin %r created; unset bootstrap_admin now", name)
+    if settings.no_auth:
+        app.state.security = None
+        return
+    if not settings.jwt_secret:
+        _log.warning("jwt_secret is not set: tokens are signed with a random key of this process only")
+    limiter = bootstrap.build_rate_limiter(settings)
+    app.state.security = Security(
+        accounts=accounts,
+        limiter=limiter,
+        limits=parse_rate_limits(settings.rate_limits),
+        login_limit=RateLimit(capacity=settings.login_rate_limit, window_seconds=60.0, name="login"),
+        anonymous_read=settings.anonymous_read,
+        default_namespace=settings.default_namespace,
+    )
+    app.state.authenticator = authenticate
+    app.add_middleware(RateLimitHeadersMiddleware)
+
+
+__all__ = [
+    "AUTHENTICATED",
+    "PUBLIC",
+    "ROUTE_PERMISSIONS",
+    "current_principal",
+    "install_security",
+    "route_key",
+]

@@ -1,0 +1,205 @@
+"""Discovery: ``search``, ``lineage``, ``impact``, ``lock`` and ``verify --lock``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+import yaml
+
+from llm_registry.cli.output import (
+    dump,
+    emit_json,
+    emit_model,
+    next_page_hint,
+    notice,
+    print_table,
+    short_time,
+    table,
+)
+from llm_registry.cli.session import JsonOption, current_state, open_registry
+from llm_registry.errors import ValidationError
+from llm_registry.lineage.formats import to_dot, to_mermaid
+from llm_registry.lineage.models import Lockfile
+from llm_registry.lineage.services import parse_lockfile
+
+EXIT_CHANGED = 1
+
+RefArgument = Annotated[str, typer.Argument(metavar="REF", help="kind:namespace/name[@selector]")]
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[str | None, typer.Argument(metavar="[QUERY]", help="Words to find (all must match).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    filter: Annotated[
+        str | None,
+        typer.Option("--filter", metavar="EXPR", help='e.g. \'license = "mit" AND spec.parameters >= 7e9\'.'),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option("--sort", help="relevance, created, updated, name or popularity (default: relevance with a "
+                     "query, else created)."),
+    ] = None,
+    facet: Annotated[
+        list[str] | None,
+        typer.Option("--facet", metavar="FIELD", help="Count matches per value: kind, namespace, license, status, "
+                     "tags, spec.PATH, annotations.KEY (repeatable)."),
+    ] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Every version, not only the current one of each asset.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Results per page (1-1000).")] = 20,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="Continue after this page cursor.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Find versions by text, filter and facets."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        page = registry.search(
+            query, kind=kind, filter=filter, sort=sort, facets=facet or [], all_versions=all_versions,
+            cursor=cursor, limit=limit,
+        )
+    if state.json:
+        emit_model(page)
+        return
+    print_table(
+        table("REF", "STATUS", "LICENSE", "TAGS", "CREATED", "DESCRIPTION"),
+        [
+            (h.ref, h.status, h.license or "", ",".join(h.tags), short_time(h.created_at), (h.description or "")[:60])
+            for h in page.items
+        ],
+    )
+    for name, counts in page.facets.items():
+        notice(f"{name}: " + ", ".join(f"{value} ({n})" for value, n in counts.items()))
+    next_page_hint(page.next_cursor)
+
+
+class GraphFormat(StrEnum):
+    JSON = "json"
+    DOT = "dot"
+    MERMAID = "mermaid"
+
+
+def lineage(
+    ctx: typer.Context,
+    ref: RefArgument,
+    direction: Annotated[
+        str, typer.Option("--direction", help="up (what it was built from), down (what uses it) or both.")
+    ] = "both",
+    depth: Annotated[int | None, typer.Option("--depth", help="At most this many edges away (default: all).")] = None,
+    relation: Annotated[
+        list[str] | None, typer.Option("--relation", metavar="RELATION", help="Follow only this relation (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        GraphFormat | None, typer.Option("--format", help="json, dot (Graphviz) or mermaid; default: a table.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The pinned-dependency graph around a version."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        graph = registry.lineage(ref, direction=direction, depth=depth, relations=relation or [])
+    chosen = output_format or (GraphFormat.JSON if state.json else None)
+    if chosen is GraphFormat.JSON:
+        emit_model(graph)
+    elif chosen is GraphFormat.DOT:
+        typer.echo(to_dot(graph), nl=False)
+    elif chosen is GraphFormat.MERMAID:
+        typer.echo(to_mermaid(graph), nl=False)
+    else:
+        print_table(table("FROM", "RELATION", "TO"), [(e.from_, e.relation, e.to) for e in graph.edges])
+        notice(f"{len(graph.nodes)} version(s), {len(graph.edges)} edge(s) around {graph.root}")
+
+
+def impact(ctx: typer.Context, ref: RefArgument, json_output: JsonOption = False) -> None:
+    """Every version that depends on this one, directly or transitively, with the path."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        report = registry.impact(ref)
+    if state.json:
+        emit_model(report)
+        return
+    print_table(
+        table("DEPENDENT", "DEPTH", "RELATION", "STATUS", "PATH"),
+        [(i.ref, str(i.depth), i.relation, i.status, " <- ".join(i.path)) for i in report.items],
+    )
+    notice(f"{len(report.items)} version(s) depend on {report.root.ref}")
+
+
+def lock(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="REF...", help="References to lock (ranges, aliases…).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the lockfile here (.yaml/.yml: YAML; else JSON).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write the transitive closure of the pins of REF... with digests."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        lockfile = registry.lock(refs)
+    text = render_lockfile(lockfile, yaml_format=output is not None and output.suffix in (".yaml", ".yml"))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    if state.json:
+        emit_json({"path": str(output), "entries": len(lockfile.entries)})
+    else:
+        notice(f"locked {len(lockfile.entries)} version(s) into {output}")
+
+
+def verify(
+    ctx: typer.Context,
+    lock_file: Annotated[Path, typer.Option("--lock", metavar="FILE", help="A lockfile written by `lock`.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Check a lockfile: every entry still registered, same digest, not yanked (exit 1 otherwise)."""
+    state = current_state(ctx, json_output)
+    lockfile = read_lockfile(lock_file)
+    with open_registry(state) as registry:
+        report = registry.verify_lock(lockfile)
+    if state.json:
+        emit_model(report)
+    else:
+        print_table(table("REF", "STATUS", "DETAIL"), [(e.ref, e.status.value, e.message) for e in report.entries])
+        changed = sum(1 for e in report.entries if e.status.value != "ok")
+        notice("lockfile verified: everything unchanged" if report.ok else f"{changed} entry(ies) changed")
+    if not report.ok:
+        raise typer.Exit(EXIT_CHANGED)
+
+
+def render_lockfile(lockfile: Lockfile, *, yaml_format: bool) -> str:
+    data = dump(lockfile)
+    if yaml_format:
+        return yaml.safe_dump(data, sort_keys=False)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def read_lockfile(path: Path) -> Lockfile:
+    """A lockfile from a JSON or YAML file; raises ValidationError (``invalid_parameter``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}", code="invalid_parameter", field="lock") from None
+    try:
+        data: Any = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{path} is not JSON or YAML: {exc}", code="invalid_parameter", field="lock") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path} is not a lockfile", code="invalid_parameter", field="lock")
+    return parse_lockfile(data)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("search")(search)
+    app.command("lineage")(lineage)
+    app.command("impact")(impact)
+    app.command("lock")(lock)
+    app.command("verify")(verify)
+

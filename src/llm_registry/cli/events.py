@@ -1,0 +1,87 @@
+"""The change feed: ``events``, one page or ``--follow``."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from llm_registry.cli import views
+from llm_registry.cli.output import dump, emit_items, emit_json, next_page_hint, notice
+from llm_registry.cli.session import CliState, JsonOption, current_state, open_registry
+from llm_registry.registry import Registry
+
+POLL_INTERVAL = 1.0
+
+
+def events(
+    ctx: typer.Context,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", metavar="CURSOR", help="Start after this event cursor (default: the start)."),
+    ] = None,
+    type: Annotated[
+        list[str] | None, typer.Option("--type", metavar="TYPE", help="Only this event type (repeatable).")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", metavar="REF", help="Only events about this subject.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option("--actor", metavar="NAME", help="Only events by this actor.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Events per page (1-1000).")] = 100,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep polling every second for new events until Ctrl-C.")
+    ] = False,
+    max_wait: Annotated[
+        float | None,
+        typer.Option("--max-wait", metavar="SECONDS", help="With --follow, stop after this many seconds."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Read the change feed, oldest first."""
+    state = current_state(ctx, json_output)
+    types = type or []
+    with open_registry(state) as registry:
+        if follow:
+            _follow(registry, state, after=after, types=types, subject=subject, actor=actor, limit=limit,
+                    max_wait=max_wait)
+            return
+        page = registry.events(after=after, type=types, subject=subject, actor=actor, limit=limit)
+    if state.json:
+        emit_items(page.items, page.next_cursor)
+    else:
+        views.show_events(page.items)
+        if len(page.items) == limit:
+            next_page_hint(page.next_cursor, "--after")
+
+
+def _follow(
+    registry: Registry, state: CliState, *, after: str | None, types: list[str], subject: str | None,
+    actor: str | None, limit: int, max_wait: float | None,
+) -> None:
+    """Print events as they come: JSON Lines with ``--json``, aligned lines otherwise."""
+    deadline = None if max_wait is None else time.monotonic() + max_wait
+    cursor = after
+    try:
+        while True:
+            page = registry.events(after=cursor, type=types, subject=subject, actor=actor, limit=limit)
+            for event in page.items:
+                if state.json:
+                    emit_json(dump(event), compact=True)
+                else:
+                    notice(views.event_line(event))
+            cursor = page.next_cursor
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            if len(page.items) == limit:
+                continue  # a backlog: read on without waiting
+            time.sleep(POLL_INTERVAL if remaining is None else min(POLL_INTERVAL, remaining))
+    except KeyboardInterrupt:
+        # Ctrl-C is how a follow ends: a normal exit, not an abort.
+        return
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("events")(events)

@@ -1,0 +1,164 @@
+"""Registering and reading versions: ``register``, ``get``, ``resolve``, ``versions``, ``assets``."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from llm_registry.assets.manifests import describe_files, load_manifest, parse_manifest_text
+from llm_registry.cli import views
+from llm_registry.cli.output import emit_items, emit_model, next_page_hint, notice
+from llm_registry.cli.session import JsonOption, current_state, open_registry
+from llm_registry.errors import ValidationError
+
+LimitOption = Annotated[int, typer.Option("--limit", help="Items per page (1-1000).")]
+CursorOption = Annotated[str | None, typer.Option("--cursor", help="Continue after this page cursor.")]
+
+
+def read_manifest_argument(manifest: str) -> dict[str, Any]:
+    """The document in a YAML/JSON file, or on stdin for ``-``; raises ValidationError."""
+    if manifest == "-":
+        return parse_manifest_text(sys.stdin.read(), source="<stdin>")
+    return load_manifest(Path(manifest))
+
+
+def attach_files(document: dict[str, Any], files: list[Path], root: Path | None) -> dict[str, Any]:
+    """The document with ``content.files`` describing ``files`` (a given path replaces an entry of the same path)."""
+    content = document.get("content") or {}
+    if not isinstance(content, dict):
+        raise ValidationError("content: expected a mapping", code="invalid_manifest", field="content")
+    existing = content.get("files") or []
+    if not isinstance(existing, list):
+        raise ValidationError("content.files: expected a list", code="invalid_manifest", field="content.files")
+    if root is not None:
+        base = root.resolve()
+        for path in files:
+            if not path.resolve().is_relative_to(base):
+                raise ValidationError(f"{path} is not inside --files-root {root}", code="invalid_parameter",
+                                      field="file")
+        described = describe_files([p.resolve() for p in files], root=base)
+    else:
+        described = describe_files(files)
+    paths = [entry["path"] for entry in described]
+    duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
+    if duplicates:
+        raise ValidationError(
+            f"several --file arguments have the path {duplicates[0]!r}; use --files-root to keep folders apart",
+            code="invalid_parameter", field="file",
+        )
+    replaced = set(paths)
+    kept = [e for e in existing if not (isinstance(e, dict) and e.get("path") in replaced)]
+    return {**document, "content": {**content, "files": kept + described}}
+
+
+def register_manifest(
+    ctx: typer.Context,
+    manifest: Annotated[
+        str, typer.Argument(metavar="MANIFEST", help="A YAML or JSON version document; - reads stdin.")
+    ],
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", metavar="PATH", help="A local file to describe in content.files (sha256 and size)."),
+    ] = None,
+    files_root: Annotated[
+        Path | None,
+        typer.Option("--files-root", metavar="DIR",
+                     help="Record --file paths relative to DIR (default: the file name alone)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Register a version document (idempotent for an identical document)."""
+    state = current_state(ctx, json_output)
+    document = read_manifest_argument(manifest)
+    if file:
+        document = attach_files(document, file, files_root)
+    with open_registry(state) as registry:
+        registered = registry.register(document)
+    if state.json:
+        emit_model(registered)
+    else:
+        views.show_document(registered, heading=f"registered {registered.ref}")
+
+
+def get(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="kind:namespace/name[@selector]")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", metavar="TIME", help="Show the labels as they were at this ISO-8601 time.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the version document a reference chooses."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        document = registry.get(ref, as_of=as_of)
+    if state.json:
+        emit_model(document)
+    else:
+        views.show_document(document)
+
+
+def resolve(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="kind:namespace/name[@selector]")],
+    json_output: JsonOption = False,
+) -> None:
+    """Print the exact version (and digest) a reference chooses."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        document = registry.resolve(ref)
+    if state.json:
+        emit_model(document)
+    else:
+        notice(f"{document.ref}  {document.digest}  {document.status.value}")
+
+
+def versions(
+    ctx: typer.Context,
+    asset_ref: Annotated[str, typer.Argument(metavar="ASSET_REF", help="kind:namespace/name (no selector)")],
+    limit: LimitOption = 100,
+    cursor: CursorOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List an asset's versions, highest SemVer precedence first."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        page = registry.versions(asset_ref, cursor=cursor, limit=limit)
+    if state.json:
+        emit_items(page.items, page.next_cursor)
+    else:
+        views.show_versions(page.items)
+        next_page_hint(page.next_cursor)
+
+
+def assets(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND", help="Only this kind.")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", metavar="NS", help="Only this namespace.")] = None,
+    limit: LimitOption = 100,
+    cursor: CursorOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List assets (by kind, namespace, name) with their latest version and aliases."""
+    state = current_state(ctx, json_output)
+    with open_registry(state) as registry:
+        page = registry.assets(kind=kind, namespace=namespace, cursor=cursor, limit=limit)
+    if state.json:
+        emit_items(page.items, page.next_cursor)
+    else:
+        views.show_assets(page.items)
+        next_page_hint(page.next_cursor)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("register")(register_manifest)
+    app.command("get")(get)
+    app.command("resolve")(resolve)
+    app.command("versions")(versions)
+    app.command("assets")(assets)
+

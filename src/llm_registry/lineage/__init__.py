@@ -1,0 +1,1 @@
+"""Lineage over pinned dependencies: upstream, downstream, impact and lockfiles (§2.2)."""

@@ -1,0 +1,180 @@
+"""Lineage walks as recursive CTEs, the same SQL on SQLite and PostgreSQL.
+
+Edges go from the dependent version (``dependencies.version_id``) to the pinned one
+(``target_version_id``); both columns are indexed (the primary key, and its own index), so
+each step of a walk is an index lookup. ``UNION`` (not ``UNION ALL``) drops repeated rows,
+so diamonds are walked once per depth and the walk ends on any DAG (registration refuses
+cycles). Without a depth limit the depth column is left out, so every edge is produced once.
+
+Impact analysis walks version ids instead of edges: each dependent is reached once however
+many paths lead to it, and the edges among them come back in the same statement, so the
+service can choose one shortest path per version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from llm_registry.domain.kinds import Kind
+from llm_registry.lineage.interfaces import EdgeRow, VersionFacts
+from llm_registry.lineage.models import MISSING, Direction, LineageNode
+from llm_registry.storage.schema import assets, versions
+
+_COLUMNS = "d.version_id, d.target_version_id, d.relation, d.target_asset_id, d.target_version, d.target_digest"
+
+
+def _walk_cte(name: str, direction: Direction, *, bounded: bool, filtered: bool) -> str:
+    relation = " AND d.relation IN :relations" if filtered else ""
+    if direction is Direction.UP:
+        seed = "d.version_id IN :starts"
+        step = f"JOIN dependencies d ON d.version_id = {name}.target_id"
+    else:
+        seed = "d.target_version_id IN :starts"
+        step = f"JOIN dependencies d ON d.target_version_id = {name}.source_id"
+    depth_column = ", depth" if bounded else ""
+    depth_seed = ", 1" if bounded else ""
+    depth_step = f", {name}.depth + 1" if bounded else ""
+    depth_limit = f" AND {name}.depth < :depth" if bounded else ""
+    return (
+        f"{name}(source_id, target_id, relation, target_asset_id, target_version, target_digest{depth_column}) AS ("
+        f"SELECT {_COLUMNS}{depth_seed} FROM dependencies d WHERE {seed}{relation} "
+        f"UNION SELECT {_COLUMNS}{depth_step} FROM {name} {step} WHERE 1 = 1{depth_limit}{relation})"
+    )
+
+
+def _walk_sql(direction: Direction, *, bounded: bool, filtered: bool) -> str:
+    directions = [Direction.UP, Direction.DOWN] if direction is Direction.BOTH else [direction]
+    ctes = [_walk_cte(f"walk_{d.value}", d, bounded=bounded, filtered=filtered) for d in directions]
+    union = " UNION ".join(
+        f"SELECT source_id, target_id, relation, target_asset_id, target_version, target_digest FROM walk_{d.value}"
+        for d in directions
+    )
+    return (
+        f"WITH RECURSIVE {', '.join(ctes)}, edges AS ({union}) "
+        "SELECT e.source_id, e.target_id, e.relation, "
+        "sv.version, sv.digest, sv.status, sa.kind, sa.namespace, sa.name, "
+        "tv.version, tv.digest, tv.status, ta.kind, ta.namespace, ta.name, e.target_version, e.target_digest "
+        "FROM edges e "
+        "JOIN versions sv ON sv.id = e.source_id JOIN assets sa ON sa.id = sv.asset_id "
+        "LEFT JOIN versions tv ON tv.id = e.target_id JOIN assets ta ON ta.id = e.target_asset_id"
+    )
+
+
+def _impact_sql(*, filtered: bool) -> str:
+    relation = " AND d.relation IN :relations" if filtered else ""
+    return (
+        "WITH RECURSIVE reached(id) AS ("
+        f"SELECT d.version_id FROM dependencies d WHERE d.target_version_id = :root{relation} "
+        f"UNION SELECT d.version_id FROM reached JOIN dependencies d ON d.target_version_id = reached.id{relation}) "
+        "SELECT d.version_id, d.target_version_id, d.relation, v.version, v.digest, v.status, a.kind, a.namespace,"
+        " a.name "
+        "FROM reached r JOIN dependencies d ON d.version_id = r.id "
+        "JOIN versions v ON v.id = r.id JOIN assets a ON a.id = v.asset_id "
+        f"WHERE (d.target_version_id = :root OR d.target_version_id IN (SELECT id FROM reached)){relation}"
+    )
+
+
+def node(kind: str, namespace: str, name: str, version: str, digest: str, status: str) -> LineageNode:
+    return LineageNode(
+        ref=f"{kind}:{namespace}/{name}@{version}",
+        kind=Kind(kind),
+        name=f"{namespace}/{name}",
+        version=version,
+        digest=digest,
+        status=status,
+    )
+
+
+class SqlLineageStore:
+    """Implements LineageStore with one statement per walk, compiled once per shape."""
+
+    def __init__(self) -> None:
+        self._statements: dict[tuple[Direction, bool, bool], Any] = {}
+        self._impact = {
+            filtered: sa.text(_impact_sql(filtered=filtered)).bindparams(
+                *([sa.bindparam("relations", expanding=True)] if filtered else [])
+            )
+            for filtered in (False, True)
+        }
+
+    def _statement(self, direction: Direction, *, bounded: bool, filtered: bool) -> Any:
+        key = (direction, bounded, filtered)
+        statement = self._statements.get(key)
+        if statement is None:
+            params: list[sa.BindParameter[Any]] = [sa.bindparam("starts", expanding=True)]
+            if filtered:
+                params.append(sa.bindparam("relations", expanding=True))
+            statement = sa.text(_walk_sql(direction, bounded=bounded, filtered=filtered)).bindparams(*params)
+            self._statements[key] = statement
+        return statement
+
+    def walk(
+        self,
+        connection: sa.Connection,
+        starts: Sequence[str],
+        direction: Direction,
+        *,
+        depth: int | None,
+        relations: Sequence[str],
+    ) -> list[EdgeRow]:
+        if not starts or depth == 0:
+            return []
+        values: dict[str, Any] = {"starts": list(starts)}
+        if relations:
+            values["relations"] = list(relations)
+        if depth is not None:
+            values["depth"] = depth
+        statement = self._statement(direction, bounded=depth is not None, filtered=bool(relations))
+        nodes: dict[tuple[str, ...], LineageNode] = {}  # one node object per version, however many edges
+
+        def cached(*key: str) -> LineageNode:
+            found = nodes.get(key)
+            if found is None:
+                found = nodes[key] = node(*key)
+            return found
+
+        out: list[EdgeRow] = []
+        for r in connection.execute(statement, values):
+            source = cached(r[6], r[7], r[8], r[3], r[4], r[5])
+            if r[1] is None:
+                target = cached(r[12], r[13], r[14], r[15], r[16], MISSING)
+            else:
+                target = cached(r[12], r[13], r[14], r[9], r[10], r[11])
+            out.append(EdgeRow(r[0], r[1], r[2], source, target))
+        return out
+
+    def dependents(
+        self, connection: sa.Connection, root: str, *, relations: Sequence[str]
+    ) -> tuple[list[tuple[str, str, str]], dict[str, VersionFacts]]:
+        values: dict[str, Any] = {"root": root}
+        if relations:
+            values["relations"] = list(relations)
+        edges: list[tuple[str, str, str]] = []
+        facts: dict[str, VersionFacts] = {}
+        for r in connection.execute(self._impact[bool(relations)], values):
+            edges.append((r[0], r[1], r[2]))
+            if r[0] not in facts:
+                facts[r[0]] = VersionFacts(r[6], f"{r[7]}/{r[8]}", r[3], r[4], r[5])
+        return edges, facts
+
+    def find_versions(
+        self, connection: sa.Connection, keys: Sequence[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], LineageNode]:
+        if not keys:
+            return {}
+        rows = connection.execute(
+            sa.select(
+                assets.c.kind,
+                assets.c.namespace,
+                assets.c.name,
+                versions.c.version,
+                versions.c.digest,
+                versions.c.status,
+            )
+            .join_from(versions, assets, versions.c.asset_id == assets.c.id)
+            .where(sa.tuple_(assets.c.kind, assets.c.namespace, assets.c.name, versions.c.version).in_(list(keys)))
+        )
+        return {(r[0], r[1], r[2], r[3]): node(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}

@@ -1,0 +1,297 @@
+"""The Python API over HTTP: ``Registry.open("http://host:port")`` answers a RemoteRegistry.
+
+Same methods, same return models and the same errors as the embedded registry: a problem
+answer's ``code`` picks the error class (``errors.error_class_for_code``). References are
+parsed here with the same rules (so a malformed one fails the same way, before any request);
+names without namespace get this client's ``default_namespace``. An operation on a version
+named by a range, alias or digest first resolves it to an exact version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import BaseModel
+
+from llm_registry.assets import documents
+from llm_registry.assets.models import Alias, AssetSummary, LabelRevision, Page, VersionDocument, VersionSummary
+from llm_registry.domain.kinds import Kind, parse_kind
+from llm_registry.domain.names import parse_alias
+from llm_registry.domain.references import Reference, SelectorType, parse_reference
+from llm_registry.errors import (
+    ERROR_CODES,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RegistryError,
+    StorageError,
+    UnauthenticatedError,
+    ValidationError,
+    error_class_for_code,
+)
+from llm_registry.events.models import Event
+from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
+from llm_registry.registry import ManifestInput, Registry, read_manifest
+from llm_registry.search.models import SearchPage, Suggestion
+from llm_registry.settings import Settings
+
+__all__ = ["RemoteRegistry", "error_from_response"]
+
+M = TypeVar("M", bound=BaseModel)
+USER_AGENT = "llm-registry-python"
+_CLASS_BY_STATUS: dict[int, type[RegistryError]] = {
+    401: UnauthenticatedError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError, 429: RateLimitedError,
+    503: StorageError,
+}
+
+
+class RemoteRegistry(Registry):
+    """A registry served by ``llm-registry serve`` at ``location`` (``http(s)://host:port[/prefix]``).
+
+    ``token`` (else ``settings.token``) is sent as ``Authorization: Bearer``. ``transport``
+    replaces httpx's network transport (for example ``InProcessTransport`` for an app in
+    this process); ``client`` replaces the whole httpx client (left open on ``close``).
+    """
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        settings: Settings | None = None,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.location = location.rstrip("/")
+        self.settings = settings or Settings.load()
+        self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        bearer = token or self.settings.token
+        if bearer:
+            self._headers["Authorization"] = f"Bearer {bearer}"
+        self._owns_client = client is None
+        self._client = client or httpx.Client(transport=transport, timeout=self.settings.request_timeout)
+        self._closed = False
+
+    # ---------------------------------------------------------------- http
+    def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                 body: Any = None) -> httpx.Response:
+        headers = dict(self._headers)
+        content = None
+        if body is not None:
+            try:
+                content = orjson.dumps(body)
+            except TypeError as exc:
+                raise ValidationError(f"the document cannot be sent as JSON: {exc}", code="invalid_manifest") from None
+            headers["Content-Type"] = "application/json"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._client.request(method, self.location + path, params=query, content=content,
+                                            headers=headers)
+        except httpx.TransportError as exc:
+            raise StorageError(f"cannot reach the registry at {self.location}: {exc}",
+                               code="storage_unavailable") from None
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def _get(self, path: str, model: type[M], **params: Any) -> M:
+        return model.model_validate_json(self._request("GET", path, params=params).content)
+
+    def _pages(self, path: str, model: type[M]) -> Iterator[M]:
+        cursor: str | None = None
+        while True:
+            page = self._get(path, Page[model], cursor=cursor, limit=1000)  # type: ignore[valid-type]
+            yield from page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    # ---------------------------------------------------------- references
+    def _parse(self, ref: str, field: str = "ref") -> Reference:
+        return parse_reference(ref, field=field, default_namespace=self.settings.default_namespace)
+
+    def _asset(self, ref: str) -> Reference:
+        parsed = self._parse(ref)
+        if parsed.selector is not None:
+            raise ValidationError(f"expected an asset reference without selector, got {str(parsed)!r}",
+                                  code="invalid_reference", field="ref")
+        return parsed
+
+    def _version_path(self, ref: str) -> str:
+        """The path of the exact version ``ref`` chooses (resolving other selectors first)."""
+        parsed = self._parse(ref)
+        version = parsed.selector if parsed.selector_type is SelectorType.VERSION else self.resolve(str(parsed)).version
+        assert version is not None
+        return f"{_asset_path(parsed)}/versions/{_segment(version)}"
+
+    # ------------------------------------------------------------- methods
+    def register(self, manifest: ManifestInput) -> VersionDocument:
+        data = read_manifest(manifest)
+        try:
+            kind = parse_kind(data.get("kind"))
+        except ValidationError:
+            documents.parse_manifest(data)  # raises the precise error the embedded registry gives
+            raise
+        response = self._request("POST", f"/v1/{kind.plural}", body=dict(data))
+        return VersionDocument.model_validate_json(response.content)
+
+    def get(self, ref: str, *, as_of: str | None = None) -> VersionDocument:
+        return self._get("/v1/resolve", VersionDocument, ref=str(self._parse(ref)), as_of=as_of)
+
+    def resolve(self, ref: str) -> VersionDocument:
+        return self.get(ref)
+
+    def asset(self, ref: str) -> AssetSummary:
+        return self._get(_asset_path(self._asset(ref)), AssetSummary)
+
+    def assets(self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None,
+               limit: int = 100) -> Page[AssetSummary]:
+        path = f"/v1/{parse_kind(kind).plural}" if kind is not None else "/v1/assets"
+        return self._get(path, Page[AssetSummary], namespace=namespace, cursor=cursor, limit=limit)
+
+    def versions(self, ref: str, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
+        return self._get(f"{_asset_path(self._asset(ref))}/versions", Page[VersionSummary], cursor=cursor,
+                         limit=limit)
+
+    def label(self, ref: str, *, description: str | None = None, license: str | None = None,
+              tags: Sequence[str] = (), untags: Sequence[str] = (),
+              annotations: Mapping[str, str | None] | None = None) -> VersionDocument:
+        labels = {"description": description, "license": license, "add_tags": list(tags),
+                  "remove_tags": list(untags), "annotations": dict(annotations or {})}
+        return self._patch(ref, {"labels": labels})
+
+    def label_history(self, ref: str) -> list[LabelRevision]:
+        return list(self._pages(f"{self._version_path(ref)}/history", LabelRevision))
+
+    def deprecate(self, ref: str, *, message: str | None = None, replacement: str | None = None) -> VersionDocument:
+        return self._patch(ref, {"status": "deprecated", "message": message, "replacement": replacement})
+
+    def yank(self, ref: str, *, reason: str | None = None) -> VersionDocument:
+        return self._patch(ref, {"status": "yanked", "reason": reason})
+
+    def restore(self, ref: str) -> VersionDocument:
+        return self._patch(ref, {"status": "active"})
+
+    def _patch(self, ref: str, body: dict[str, Any]) -> VersionDocument:
+        response = self._request("PATCH", self._version_path(ref), body=body)
+        return VersionDocument.model_validate_json(response.content)
+
+    def delete(self, ref: str, *, force: bool = False) -> VersionDocument:
+        if self._parse(ref).selector_type is not SelectorType.VERSION:
+            raise ValidationError("delete needs an exact version", code="invalid_reference", field="ref")
+        response = self._request("DELETE", self._version_path(ref), params={"force": "true" if force else None})
+        return VersionDocument.model_validate_json(response.content)
+
+    def set_alias(self, ref: str, alias: str, version: str) -> Alias:
+        path = f"{_asset_path(self._asset(ref))}/aliases/{_segment(parse_alias(alias))}"
+        return Alias.model_validate_json(self._request("PUT", path, body={"version": version}).content)
+
+    def remove_alias(self, ref: str, alias: str) -> None:
+        self._request("DELETE", f"{_asset_path(self._asset(ref))}/aliases/{_segment(parse_alias(alias))}")
+
+    def aliases(self, ref: str) -> list[Alias]:
+        return list(self._pages(f"{_asset_path(self._asset(ref))}/aliases", Alias))
+
+    def render(self, ref: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        parsed = self._parse(ref)
+        if parsed.kind is not Kind.PROMPT:
+            raise ValidationError(f"{parsed} is not a prompt", code="not_a_prompt", field="ref")
+        response = self._request("POST", f"{self._version_path(ref)}/render", body={"variables": dict(variables or {})})
+        rendered: dict[str, Any] = {k: v for k, v in orjson.loads(response.content).items() if v is not None}
+        return rendered
+
+    def events(self, *, after: str | None = None, type: Sequence[str] = (), subject: str | None = None,
+               actor: str | None = None, limit: int = 100) -> Page[Event]:
+        params = {"after": after, "type": list(type) or None, "subject": subject, "actor": actor, "limit": limit}
+        return self._get("/v1/events", Page[Event], **params)
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        kind: str | None = None,
+        filter: str | None = None,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        all_versions: bool = False,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        params = {"q": query, "kind": kind, "filter": filter, "sort": sort, "facets": list(facets) or None,
+                  "all_versions": "true" if all_versions else None, "cursor": cursor, "limit": limit}
+        return self._get("/v1/search", SearchPage, **params)
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+        response = self._request("GET", "/v1/search/suggest", params={"prefix": prefix, "limit": limit})
+        return [Suggestion.model_validate(item) for item in orjson.loads(response.content)]
+
+    def lineage(
+        self, ref: str, *, direction: str = "both", depth: int | None = None, relations: Sequence[str] = ()
+    ) -> LineageGraph:
+        params = {"ref": ref, "direction": direction, "depth": depth, "relation": list(relations) or None}
+        return self._get("/v1/lineage", LineageGraph, **params)
+
+    def impact(self, ref: str) -> ImpactReport:
+        return self._get("/v1/impact", ImpactReport, ref=ref)
+
+    def lock(self, refs: Sequence[str]) -> Lockfile:
+        return Lockfile.model_validate_json(self._request("POST", "/v1/lock", body={"refs": list(refs)}).content)
+
+    def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
+        body = lock.model_dump(mode="json") if isinstance(lock, Lockfile) else dict(lock)
+        return VerifyReport.model_validate_json(self._request("POST", "/v1/verify", body=body).content)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._owns_client:
+                self._client.close()
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _asset_path(ref: Reference) -> str:
+    return f"/v1/{ref.kind.plural}/{_segment(ref.name.namespace)}/{_segment(ref.name.name)}"
+
+
+def error_from_response(response: httpx.Response) -> RegistryError:
+    """The RegistryError a problem answer stands for (by its ``code``, else by its status)."""
+    try:
+        problem = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        problem = None
+    if not isinstance(problem, dict) or not isinstance(problem.get("code"), str):
+        cls = _CLASS_BY_STATUS.get(response.status_code, ValidationError if response.status_code < 500 else
+                                   RegistryError)
+        return _build(cls, f"HTTP {response.status_code} from the registry: {response.text[:200]}", None, None, {},
+                      response)
+    code = problem["code"]
+    message = str(problem.get("detail") or problem.get("title") or code)
+    field = problem.get("field") if isinstance(problem.get("field"), str) else None
+    raw_details = problem.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    if code in ERROR_CODES:
+        return _build(error_class_for_code(code), message, code, field, details, response)
+    # A code this client does not know (an HTTP-level refusal, or a newer server): the class
+    # by status, its default code, and the server's code kept in details.
+    cls = _CLASS_BY_STATUS.get(response.status_code, ValidationError if response.status_code < 500 else RegistryError)
+    return _build(cls, message, None, field, {**details, "code": code}, response)
+
+
+def _build(cls: type[RegistryError], message: str, code: str | None, field: str | None, details: dict[str, Any],
+           response: httpx.Response) -> RegistryError:
+    if issubclass(cls, RateLimitedError):
+        retry_after = details.get("retry_after", response.headers.get("retry-after", 1))
+        try:
+            seconds = float(retry_after)
+        except (TypeError, ValueError):
+            seconds = 1.0
+        return cls(message, retry_after=seconds, code=code)
+    return cls(message, code=code, field=field, details=details or None)

@@ -1,0 +1,1 @@
+"""Full-text and faceted search over versions, in the registry's own database (§2.3)."""

@@ -1,0 +1,59 @@
+"""The contracts of search: an index kept in the writer's transaction, queried in the reader's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from llm_registry.assets.interfaces import VersionRow
+from llm_registry.search.models import SearchQuery
+
+
+@dataclass(frozen=True, slots=True)
+class HitRow:
+    doc_id: int
+    kind: str
+    namespace: str
+    name: str
+    version: str
+    status: str
+    description: str | None
+    license: str | None
+    tags: list[str]
+    created_at: str
+    updated_at: str
+    popularity: int
+    score: float | None
+
+
+class SearchIndexer(Protocol):
+    """What the asset service calls inside its write transactions (``tx`` has ``.connection``)."""
+
+    def index_version(self, tx: Any, row: VersionRow, pinned_assets: Sequence[str]) -> None:
+        """Index a newly registered version; ``pinned_assets`` are the asset ids it pins."""
+        ...
+
+    def update_version(self, tx: Any, row: VersionRow) -> None:
+        """Re-index a version whose labels or status changed."""
+        ...
+
+    def remove_version(self, tx: Any, row: VersionRow) -> None:
+        """Drop a version about to be deleted (called before the delete, in its transaction)."""
+        ...
+
+
+class SearchIndex(SearchIndexer, Protocol):
+    def search(self, connection: sa.Connection, query: SearchQuery) -> list[HitRow]:
+        """One page (``query.limit`` rows) after ``query.after``, in one statement."""
+        ...
+
+    def facet_counts(self, connection: sa.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts of each facet's values over every match, in one statement."""
+        ...
+
+    def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+        """(text, type, ref) completions of ``prefix``: asset names, then tags."""
+        ...

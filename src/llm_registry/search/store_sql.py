@@ -1,0 +1,546 @@
+"""The search index in SQL, shared by SQLite (FTS5) and PostgreSQL (tsvector).
+
+Backends differ in a few places, given by the subclasses: how text is stored and matched
+(and how the text index learns which documents are current), the relevance score, how a JSON
+path is read, and how a JSON array is unnested. Every read is one statement run through
+SQLAlchemy (so it is counted and cached like any other), and reads ``search_documents``
+alone: filters and facets on ``spec.*`` read its copy of the spec, not ``versions``, except
+for the long texts of the body (BODY_KEYS), which it leaves out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from llm_registry.assets.interfaces import VersionRow
+from llm_registry.lineage.services import connection_of
+from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Comparison, Field, Node, Not, Or, Value
+from llm_registry.search.interfaces import HitRow
+from llm_registry.search.models import SearchQuery, Sort
+from llm_registry.search.schema import search_documents, search_popularity
+from llm_registry.storage.schema import dependencies, versions
+
+MAX_BODY = 200_000
+FACET_VALUES = 50
+# Spec fields holding long text: indexed as the full-text body, and left out of the spec copy
+# in search_documents (a filter or facet on them reads versions.spec).
+BODY_KEYS = ("card", "template", "messages")
+_P = sa.bindparam
+d = search_documents
+pop = search_popularity
+_PINS = sa.func.coalesce(pop.c.pins, 0)
+
+
+def document_text(row: VersionRow) -> dict[str, str]:
+    """The four weighted texts of a version: name, tags, description, body (card and templates)."""
+    spec = row.spec
+    parts: list[str] = []
+    for key in ("card", "template"):
+        if isinstance(spec.get(key), str):
+            parts.append(spec[key])
+    messages = spec.get("messages")
+    if isinstance(messages, list):
+        parts.extend(m["content"] for m in messages if isinstance(m, dict) and isinstance(m.get("content"), str))
+    return {
+        "name_text": f"{row.namespace} {re.sub(r'[-_.]', ' ', row.name)} {row.name}",
+        "tags_text": " ".join(row.labels.get("tags") or []),
+        "description_text": row.labels.get("description") or "",
+        "body_text": "\n".join(parts)[:MAX_BODY],
+    }
+
+
+def glob_to_like(pattern: str) -> str:
+    """``*`` any run, ``?`` one character; without either, a substring match."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if "*" not in pattern and "?" not in pattern:
+        return f"%{escaped}%"
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+class SqlSearchIndex:
+    """Implements SearchIndex; subclasses supply the dialect's text search and JSON access."""
+
+    backend = "sql"
+
+    def __init__(self) -> None:
+        self._insert = (
+            d.insert()
+            .values(
+                version_id=_P("version_id"),
+                asset_id=_P("asset_id"),
+                kind=_P("kind"),
+                namespace=_P("namespace"),
+                name=_P("name"),
+                version=_P("version"),
+                status=_P("status"),
+                license=_P("license"),
+                description=_P("description"),
+                tags=_P("tags", type_=d.c.tags.type),
+                spec=_P("spec", type_=d.c.spec.type),
+                annotations=_P("annotations", type_=d.c.annotations.type),
+                is_current=False,
+                created_at=_P("created_at"),
+                updated_at=_P("updated_at"),
+                tsv=self.tsv_expression(),
+            )
+            # RETURNING with executemany ("insertmanyvalues"): ids come back in parameter order.
+            .returning(d.c.doc_id, sort_by_parameter_order=True)
+        )
+        self._update = (
+            d.update()
+            .where(d.c.version_id == _P("for_version"))
+            .values(
+                status=_P("status"),
+                license=_P("license"),
+                description=_P("description"),
+                tags=_P("tags", type_=d.c.tags.type),
+                annotations=_P("annotations", type_=d.c.annotations.type),
+                updated_at=_P("updated_at"),
+                tsv=self.tsv_expression(),
+            )
+            .returning(d.c.doc_id)
+        )
+        precedence = (
+            versions.c.major.desc(),
+            versions.c.minor.desc(),
+            versions.c.patch.desc(),
+            versions.c.prerelease_key.desc(),
+        )
+        mine = sa.and_(versions.c.asset_id == _P("for_asset"), versions.c.id != _P("exclude"))
+        # Two index walks down the precedence index, each stopping at its first hit, rather
+        # than one sort of every version of the asset.
+        best_release = (
+            sa.select(versions.c.id)
+            .where(mine, versions.c.status == "active", versions.c.is_prerelease == sa.false())
+            .order_by(*precedence)
+            .limit(1)
+            .scalar_subquery()
+        )
+        best_other = (
+            sa.select(versions.c.id)
+            .where(mine, versions.c.status != "yanked")
+            .order_by(*precedence)
+            .limit(1)
+            .scalar_subquery()
+        )
+        # The refresh in one statement. The uncorrelated subqueries run once each (InitPlans
+        # on PostgreSQL, cached on SQLite); only the documents whose flag changes are written,
+        # found by index: the asset's current one and the new one. (An OR of both conditions
+        # would read every document of an asset with thousands of versions.)
+        current = sa.func.coalesce(best_release, best_other, "")
+        touched = sa.union(
+            sa.select(d.c.doc_id).where(d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true()),
+            sa.select(d.c.doc_id).where(d.c.version_id == current),
+        )
+        self._set_current = (
+            d.update()
+            .where(d.c.doc_id.in_(touched), d.c.is_current != (d.c.version_id == current))
+            .values(is_current=d.c.version_id == current)
+            .returning(d.c.doc_id, d.c.is_current)
+        )
+        self._add_pins = sa.text(
+            "INSERT INTO search_popularity (asset_id, pins) VALUES (:asset_id, :pins)"
+            " ON CONFLICT (asset_id) DO UPDATE SET pins = search_popularity.pins + excluded.pins"
+        )
+        self._drop_pins = (
+            pop.update()
+            .where(
+                pop.c.asset_id.in_(
+                    sa.select(dependencies.c.target_asset_id).where(dependencies.c.version_id == _P("version_id"))
+                )
+            )
+            .values(pins=pop.c.pins - 1)
+        )
+        self._delete = d.delete().where(d.c.version_id == _P("for_version"))
+
+    # ------------------------------------------------------------ dialect hooks
+    def tsv_expression(self) -> Any:
+        """The value of ``tsv`` from the bound texts (None where another table holds the text)."""
+        return None
+
+    def write_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], *, new: bool) -> None:
+        """Store the texts of ``doc_id`` where the backend matches them."""
+
+    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str]]]) -> None:
+        """Store the texts of new documents (``(doc_id, texts)`` pairs; not current yet)."""
+
+    def delete_text(self, connection: sa.Connection, version_id: str) -> None:
+        """Drop the texts of a version's document (before the document itself)."""
+
+    def current_changed(self, connection: sa.Connection, changes: Sequence[tuple[int, bool]]) -> None:
+        """Tell the text index which documents became current (True) or stopped being (False)."""
+
+    def match(self, terms: Sequence[str], *, current: bool) -> tuple[Any, ColumnElement[Any]]:
+        """(a FROM to join or None, the score) for the text query ``terms``; the condition that a
+        document matches is either in the join or given by ``match_condition``. ``current``:
+        only current documents are wanted (the caller also says so in SQL)."""
+        raise NotImplementedError
+
+    def match_condition(self, terms: Sequence[str], *, current: bool, ranked: bool) -> ColumnElement[bool] | None:
+        """The condition that a document matches ``terms``; with ``ranked``, only what ``match``
+        leaves out of its join."""
+        raise NotImplementedError
+
+    def json_scalar(self, column: Any, path: Sequence[str], type: str) -> ColumnElement[Any]:
+        """The value at ``path`` when it has JSON type ``type`` (string, number, bool), else NULL."""
+        raise NotImplementedError
+
+    def json_is_null(self, column: Any, path: Sequence[str]) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def json_text(self, column: Any, path: Sequence[str]) -> ColumnElement[Any]:
+        """Any scalar at ``path`` as text (for facets)."""
+        raise NotImplementedError
+
+    def array_values(self, column: Any) -> Any:
+        """A table-valued function with one ``value`` column per element of a JSON array."""
+        raise NotImplementedError
+
+    def bytewise(self, text: Any) -> Any:
+        """``text`` compared by code point (Python's string order), for ties in facet values."""
+        return text
+
+    # ------------------------------------------------------------------ writes
+    def index_version(self, tx: Any, row: VersionRow, pinned_assets: Sequence[str]) -> None:
+        self.index_versions(tx, [(row, pinned_assets)])
+
+    def index_versions(self, tx: Any, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
+        """Index newly registered versions, each with the asset ids it pins, in a fixed number
+        of statements (executemany) and one per asset: the bulk form of ``index_version``."""
+        if not items:
+            return
+        connection = connection_of(tx)
+        texts = [document_text(row) for row, _ in items]
+        values = [{**self._values(row), **text} for (row, _), text in zip(items, texts, strict=True)]
+        doc_ids = list(connection.execute(self._insert, values).scalars())
+        self.write_texts(connection, list(zip(doc_ids, texts, strict=True)))
+        self._refresh_current(connection, sorted({row.asset_id for row, _ in items}), exclude="")
+        pins = Counter(asset for _, pinned in items for asset in set(pinned))
+        if pins:
+            connection.execute(self._add_pins, [{"asset_id": a, "pins": n} for a, n in sorted(pins.items())])
+
+    def update_version(self, tx: Any, row: VersionRow) -> None:
+        connection = connection_of(tx)
+        text = document_text(row)
+        values = {**self._values(row), **text, "for_version": row.id}
+        doc_id = connection.execute(self._update, values).scalar_one_or_none()
+        if doc_id is None:  # registered before the index existed: index it now
+            self.index_version(tx, row, [])
+            return
+        self.write_text(connection, doc_id, text, new=False)
+        self._refresh_current(connection, [row.asset_id], exclude="")
+
+    def remove_version(self, tx: Any, row: VersionRow) -> None:
+        connection = connection_of(tx)
+        connection.execute(self._drop_pins, {"version_id": row.id})
+        self.delete_text(connection, row.id)
+        connection.execute(self._delete, {"for_version": row.id})
+        self._refresh_current(connection, [row.asset_id], exclude=row.id)
+
+    @staticmethod
+    def _values(row: VersionRow) -> dict[str, Any]:
+        return {
+            "version_id": row.id,
+            "asset_id": row.asset_id,
+            "kind": row.kind.value,
+            "namespace": row.namespace,
+            "name": row.name,
+            "version": row.version,
+            "status": row.status,
+            "license": row.labels.get("license"),
+            "description": row.labels.get("description"),
+            "tags": list(row.labels.get("tags") or []),
+            "spec": {key: value for key, value in row.spec.items() if key not in BODY_KEYS},
+            "annotations": dict(row.labels.get("annotations") or {}),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+
+    def _refresh_current(self, connection: sa.Connection, asset_ids: Sequence[str], *, exclude: str) -> None:
+        """Mark the current version of each asset (``exclude``: a version about to go)."""
+        changes: list[tuple[int, bool]] = []
+        for asset_id in asset_ids:
+            result = connection.execute(self._set_current, {"for_asset": asset_id, "exclude": exclude})
+            changes.extend((int(doc_id), bool(flag)) for doc_id, flag in result)
+        if changes:
+            self.current_changed(connection, changes)
+
+    # ------------------------------------------------------------------- reads
+    def _from(
+        self, query: SearchQuery, facets: Sequence[Field], *, ranked: bool
+    ) -> tuple[Any, list[ColumnElement[bool]], Any]:
+        """(FROM, WHERE conditions, score) of the documents ``query`` matches; ``ranked``: with
+        the relevance score (the page), else without (the facets)."""
+        source: Any = d
+        conditions: list[ColumnElement[bool]] = []
+        score: Any = sa.null()
+        current = not query.all_versions
+        if query.terms:
+            if ranked:
+                joined, score = self.match(query.terms, current=current)
+                if joined is not None:
+                    source = source.join(joined, joined.c.doc_id == d.c.doc_id)
+            condition = self.match_condition(query.terms, current=current, ranked=ranked)
+            if condition is not None:
+                conditions.append(condition)
+        if _uses_version(query.filter, facets):
+            source = source.join(versions, versions.c.id == d.c.version_id)
+        if current:
+            conditions.append(d.c.is_current == sa.true())
+        if query.filter is not None:
+            conditions.append(self.compile(query.filter))
+        return source, conditions, score
+
+    def search(self, connection: sa.Connection, query: SearchQuery) -> list[HitRow]:
+        source, conditions, score = self._from(query, (), ranked=True)
+        source = source.outerjoin(pop, pop.c.asset_id == d.c.asset_id)
+        keys, descending = _sort_keys(query.sort, score)
+        if query.after is not None:
+            after = sa.tuple_(*[sa.literal(v) for v in query.after])
+            row_key = sa.tuple_(*keys)
+            conditions.append(row_key < after if descending else row_key > after)
+        statement = (
+            sa.select(
+                d.c.doc_id,
+                d.c.kind,
+                d.c.namespace,
+                d.c.name,
+                d.c.version,
+                d.c.status,
+                d.c.description,
+                d.c.license,
+                d.c.tags,
+                d.c.created_at,
+                d.c.updated_at,
+                _PINS,
+                score,
+            )
+            .select_from(source)
+            .where(*conditions)
+            .order_by(*[k.desc() if descending else k.asc() for k in keys])
+            .limit(query.limit)
+        )
+        return [
+            HitRow(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                int(r[11]), None if r[12] is None else float(r[12]),
+            )
+            for r in connection.execute(statement)
+        ]
+
+    def facet_counts(self, connection: sa.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts over the matching set, computed without ranking it; the FACET_VALUES most
+        frequent values of each facet (ties by value) are chosen in SQL."""
+        if not query.facets:
+            return {}
+        source, conditions, _ = self._from(query, query.facets, ranked=False)
+        columns = {_label(c): c for facet in query.facets for c in _facet_columns(facet)}
+        matched = (
+            sa.select(*[column.label(label) for label, column in sorted(columns.items())])
+            .select_from(source)
+            .where(*conditions)
+            .cte("matched")
+        )
+        parts = []
+        for facet in query.facets:
+            name = sa.literal(str(facet), sa.Text).label("facet")
+            if facet.name == "tags":
+                values = self.array_values(matched.c[_label(d.c.tags)])
+                value: Any = sa.cast(values.c.value, sa.Text)
+                part = sa.select(name, value.label("value"), sa.func.count().label("n")).join_from(
+                    matched, values, sa.true()
+                )
+            else:
+                value = sa.cast(self._facet_value(facet, matched), sa.Text)
+                part = sa.select(name, value.label("value"), sa.func.count().label("n")).select_from(matched)
+            parts.append(part.where(value.is_not(None)).group_by(value))
+        grouped = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("grouped")
+        position = sa.func.row_number().over(
+            partition_by=grouped.c.facet, order_by=(grouped.c.n.desc(), self.bytewise(grouped.c.value))
+        )
+        ranked = sa.select(grouped.c.facet, grouped.c.value, grouped.c.n, position.label("position")).subquery()
+        statement = sa.select(ranked.c.facet, ranked.c.value, ranked.c.n).where(ranked.c.position <= FACET_VALUES)
+        counts: dict[str, dict[str, int]] = {str(f): {} for f in query.facets}
+        for facet_name, value, n in connection.execute(statement):
+            counts[facet_name][value] = int(n)
+        return {
+            facet: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for facet, values in counts.items()
+        }
+
+    def _facet_value(self, facet: Field, matched: Any) -> Any:
+        """The facet's value in a row of the ``matched`` CTE (tags aside)."""
+        if facet.name in ("spec", "annotations"):
+            column, path = _json_source(facet)
+            return self.json_text(matched.c[_label(column)], path)
+        return matched.c[_label(d.c[facet.name])]
+
+    def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        namespace, slash, _ = prefix.partition("/")
+        if slash:
+            match = sa.and_(d.c.namespace == namespace, d.c.name.like(like[len(namespace) + 1 :], escape="\\"))
+        else:
+            match = sa.or_(d.c.name.like(like, escape="\\"), d.c.namespace.like(like, escape="\\"))
+        assets = connection.execute(
+            sa.select(d.c.kind, d.c.namespace, d.c.name)
+            .select_from(d.outerjoin(pop, pop.c.asset_id == d.c.asset_id))
+            .where(d.c.is_current == sa.true(), match)
+            .order_by(_PINS.desc(), d.c.name, d.c.namespace, d.c.kind)
+            .limit(limit)
+        ).all()
+        out: list[tuple[str, str, str | None]] = [
+            (f"{ns}/{name}", "asset", f"{kind}:{ns}/{name}") for kind, ns, name in assets
+        ]
+        if len(out) < limit and not slash:
+            values = self.array_values(d.c.tags)
+            tags = connection.execute(
+                sa.select(values.c.value, sa.func.count())
+                .select_from(d)
+                .join(values, sa.true())
+                .where(d.c.is_current == sa.true(), sa.cast(values.c.value, sa.Text).like(like, escape="\\"))
+                .group_by(values.c.value)
+                .order_by(sa.func.count().desc(), values.c.value)
+                .limit(limit - len(out))
+            ).all()
+            out.extend((str(tag), "tag", None) for tag, _ in tags)
+        return out
+
+    # ---------------------------------------------------------------- filters
+    def compile(self, node: Node) -> ColumnElement[bool]:
+        """The SQL condition of a parsed filter."""
+        if isinstance(node, And):
+            return sa.and_(*[self.compile(item) for item in node.items])
+        if isinstance(node, Or):
+            return sa.or_(*[self.compile(item) for item in node.items])
+        if isinstance(node, Not):
+            # NULL (a missing value) must read as false so that NOT gives its complement.
+            return sa.not_(sa.func.coalesce(self.compile(node.item), sa.false()))
+        return self._comparison(node)
+
+    def _comparison(self, node: Comparison) -> ColumnElement[bool]:
+        if node.op == "!=":
+            return self.compile(Not(Comparison(node.field, "=", node.values)))
+        if node.op == "in":
+            return sa.or_(*[self._comparison(Comparison(node.field, "=", (v,))) for v in node.values])
+        (value,) = node.values
+        field = node.field
+        if field.name == "tags":
+            values = self.array_values(d.c.tags)
+            element = sa.cast(values.c.value, sa.Text)
+            test = element.ilike(glob_to_like(value.text), escape="\\") if node.op == "~" else element == value.text
+            return sa.exists(sa.select(sa.literal(1)).select_from(values).where(test))
+        if field.name in TIME_FIELDS:
+            return _time_comparison(d.c[field.name], node.op, value)
+        if field.name in ("spec", "annotations"):
+            column, path = _json_source(field)
+            return self._json_comparison(column, path, node.op, value)
+        column = d.c[field.name]
+        if value.type == "null":
+            return column.is_(None) if field.name in NULLABLE_FIELDS else sa.false()
+        return _apply(column, node.op, value.text)
+
+    def _json_comparison(self, column: Any, path: Sequence[str], op: str, value: Value) -> ColumnElement[bool]:
+        if value.type == "null":
+            return self.json_is_null(column, path)
+        if value.type == "bool":
+            return self.json_scalar(column, path, "bool") == sa.literal(bool(value.value))
+        if value.type == "number" and op != "~":
+            return _apply(self.json_scalar(column, path, "number"), op, value.value)
+        return _apply(self.json_scalar(column, path, "string"), op, value.text)
+
+
+def _json_source(field: Field) -> tuple[Any, tuple[str, ...]]:
+    """The JSON column and path of a ``spec.*`` or ``annotations.*`` field: the copies in
+    search_documents, except the long texts of the body, which only versions.spec holds."""
+    if field.name == "annotations":
+        return d.c.annotations, field.path
+    if field.path[0] in BODY_KEYS:
+        return versions.c.spec, field.path
+    return d.c.spec, field.path
+
+
+def _label(column: Any) -> str:
+    """A column's name in the ``matched`` CTE (``spec`` is in two tables)."""
+    return f"{column.table.name}_{column.name}"
+
+
+def _facet_columns(facet: Field) -> list[Any]:
+    if facet.name in ("spec", "annotations"):
+        return [_json_source(facet)[0]]
+    return [d.c[facet.name]]
+
+
+def _apply(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "~":
+        return sa.cast(column, sa.Text).ilike(glob_to_like(str(value)), escape="\\")
+    literal = sa.literal(value)
+    operations: dict[str, ColumnElement[bool]] = {
+        "=": column == literal, "<": column < literal, "<=": column <= literal, ">": column > literal,
+        ">=": column >= literal,
+    }
+    return operations[op]
+
+
+def _time_comparison(column: Any, op: str, value: Value) -> ColumnElement[bool]:
+    start = str(value.value)
+    end = value.day_end
+    if end is None:  # an instant
+        return _apply(column, op, start)
+    # A bare date stands for its whole day.
+    ranges: dict[str, ColumnElement[bool]] = {
+        "=": sa.and_(column >= start, column < end), "<": column < start, "<=": column < end,
+        ">": column >= end, ">=": column >= start,
+    }
+    return ranges[op]
+
+
+def _uses_version(node: Node | None, facets: Sequence[Field]) -> bool:
+    """Whether a filter or a facet reads a long text of the spec, which only ``versions`` holds."""
+    if any(_reads_body(f) for f in facets):
+        return True
+    if node is None:
+        return False
+    if isinstance(node, And | Or):
+        return any(_uses_version(item, ()) for item in node.items)
+    if isinstance(node, Not):
+        return _uses_version(node.item, ())
+    return _reads_body(node.field)
+
+
+def _reads_body(field: Field) -> bool:
+    return field.name == "spec" and field.path[0] in BODY_KEYS
+
+
+def _sort_keys(sort: Sort, score: Any) -> tuple[list[Any], bool]:
+    """(the keyset columns, whether descending) of a sort; the last key is always doc_id."""
+    if sort is Sort.RELEVANCE:
+        return [score, d.c.doc_id], True
+    if sort is Sort.CREATED:
+        return [d.c.created_at, d.c.doc_id], True
+    if sort is Sort.UPDATED:
+        return [d.c.updated_at, d.c.doc_id], True
+    if sort is Sort.POPULARITY:
+        return [_PINS, d.c.doc_id], True
+    return [d.c.name, d.c.namespace, d.c.kind, d.c.doc_id], False
+
+
+def cursor_arity(sort: Sort) -> int:
+    return 4 if sort is Sort.NAME else 2
+
+
+def cursor_key(sort: Sort, hit: HitRow) -> list[Any]:
+    if sort is Sort.RELEVANCE:
+        return [hit.score, hit.doc_id]
+    if sort is Sort.CREATED:
+        return [hit.created_at, hit.doc_id]
+    if sort is Sort.UPDATED:
+        return [hit.updated_at, hit.doc_id]
+    if sort is Sort.POPULARITY:
+        return [hit.popularity, hit.doc_id]
+    return [hit.name, hit.namespace, hit.kind, hit.doc_id]

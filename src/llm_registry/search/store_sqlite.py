@@ -1,0 +1,119 @@
+"""SQLite: the text lives in the FTS5 table ``search_fts`` (rowid = ``doc_id``), ranked by bm25.
+
+Its ``state`` column holds ``current`` for the current version of each asset, so that the
+default search asks FTS5 for current documents only and ranks a tenth of what it would
+otherwise (bm25 costs per match). The index keeps it in step with ``is_current``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from llm_registry.search.schema import search_documents
+from llm_registry.search.store_sql import SqlSearchIndex
+
+# bm25 weights of name, tags, description, body, state: a hit in the name counts most; the
+# state column only selects current documents and must not move the score.
+WEIGHTS = (10.0, 4.0, 2.0, 1.0, 0.0)
+CURRENT = "current"
+_FTS = sa.table("search_fts", sa.column("rowid"))
+_TEXT_COLUMNS = "{name tags description body}"
+
+
+def json_path(path: Sequence[str]) -> str:
+    # Segments are checked by the filter parser ([A-Za-z0-9._/-]): quoting them is safe.
+    return "$" + "".join(f'."{segment}"' for segment in path)
+
+
+def fts_query(terms: Sequence[str], *, current: bool = False) -> str:
+    """Every term must appear in the text columns (each quoted, so no FTS5 syntax reaches the
+    engine); with ``current``, only in current documents."""
+    phrases = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    query = f"{_TEXT_COLUMNS} : ({phrases})"
+    return f"{query} AND state : {CURRENT}" if current else query
+
+
+class Fts5SearchIndex(SqlSearchIndex):
+    backend = "sqlite"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fts_insert = sa.text(
+            "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
+            " VALUES (:doc_id, :name_text, :tags_text, :description_text, :body_text, '')"
+        )
+        self._fts_replace = sa.text(
+            "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
+            " SELECT :doc_id, :name_text, :tags_text, :description_text, :body_text,"
+            f" CASE WHEN is_current THEN '{CURRENT}' ELSE '' END FROM search_documents WHERE doc_id = :doc_id"
+        )
+        self._fts_state = sa.text("UPDATE search_fts SET state = :state WHERE rowid = :doc_id")
+        self._fts_delete = sa.text("DELETE FROM search_fts WHERE rowid = :doc_id")
+        self._fts_delete_version = sa.text(
+            "DELETE FROM search_fts WHERE rowid = (SELECT doc_id FROM search_documents WHERE version_id = :version_id)"
+        )
+
+    def write_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], *, new: bool) -> None:
+        if new:
+            connection.execute(self._fts_insert, {"doc_id": doc_id, **text})
+            return
+        connection.execute(self._fts_delete, {"doc_id": doc_id})
+        connection.execute(self._fts_replace, {"doc_id": doc_id, **text})
+
+    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str]]]) -> None:
+        connection.execute(self._fts_insert, [{"doc_id": doc_id, **text} for doc_id, text in texts])
+
+    def delete_text(self, connection: sa.Connection, version_id: str) -> None:
+        connection.execute(self._fts_delete_version, {"version_id": version_id})
+
+    def current_changed(self, connection: sa.Connection, changes: Sequence[tuple[int, bool]]) -> None:
+        connection.execute(
+            self._fts_state, [{"doc_id": doc_id, "state": CURRENT if flag else ""} for doc_id, flag in changes]
+        )
+
+    def match(self, terms: Sequence[str], *, current: bool) -> tuple[Any, ColumnElement[Any]]:
+        fts: Any = sa.literal_column("search_fts")
+        matches = (
+            sa.select(
+                _FTS.c.rowid.label("doc_id"),
+                (-sa.func.bm25(fts, *WEIGHTS)).label("score"),
+            )
+            .select_from(_FTS)
+            .where(fts.op("MATCH")(sa.literal(fts_query(terms, current=current))))
+            # bm25() only works in the statement that runs MATCH: keep SQLite from
+            # flattening this subquery into the outer one (whose WHERE compares scores).
+            .limit(-1)
+            .subquery("matches")
+        )
+        return matches, matches.c.score
+
+    def match_condition(self, terms: Sequence[str], *, current: bool, ranked: bool) -> ColumnElement[bool] | None:
+        if ranked:
+            return None  # the join of ``match`` is the condition
+        fts: Any = sa.literal_column("search_fts")
+        matching = sa.select(_FTS.c.rowid).where(fts.op("MATCH")(sa.literal(fts_query(terms, current=current))))
+        return search_documents.c.doc_id.in_(matching)
+
+    def json_scalar(self, column: Any, path: Sequence[str], type: str) -> ColumnElement[Any]:
+        p = json_path(path)
+        kind = sa.func.json_type(column, p)
+        if type == "bool":
+            return sa.case((kind == "true", sa.true()), (kind == "false", sa.false()), else_=sa.null())
+        types = ("integer", "real") if type == "number" else ("text",)
+        return sa.case((kind.in_(types), sa.func.json_extract(column, p)), else_=sa.null())
+
+    def json_is_null(self, column: Any, path: Sequence[str]) -> ColumnElement[bool]:
+        kind = sa.func.json_type(column, json_path(path))
+        return sa.or_(kind.is_(None), kind == "null")
+
+    def json_text(self, column: Any, path: Sequence[str]) -> ColumnElement[Any]:
+        p = json_path(path)
+        return sa.case((sa.func.json_type(column, p).in_(("integer", "real", "text", "true", "false")),
+                        sa.func.json_extract(column, p)), else_=sa.null())
+
+    def array_values(self, column: Any) -> Any:
+        return sa.func.json_each(column).table_valued("value")

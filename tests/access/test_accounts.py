@@ -1,0 +1,188 @@
+"""Users, sessions and API keys on both backends: the service against real stores."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from llm_registry.accounts.models import Principal, Role
+from llm_registry.accounts.services import AccountService
+from llm_registry.accounts.tokens import TokenSigner, signing_key
+from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
+from tests.access.conftest import SECRET
+
+PASSWORD = "correct horse battery"
+
+
+def _admin(accounts: AccountService) -> Principal:
+    accounts.create_user("root", PASSWORD, "admin", actor="system")
+    return accounts.authenticate(accounts.login("root", PASSWORD).access_token)
+
+
+def test_create_user_stores_an_argon2_hash_and_records_an_event(accounts: AccountService) -> None:
+    user = accounts.create_user("alice", PASSWORD, "developer", actor="root")
+    assert (user.username, user.role, user.disabled) == ("alice", Role.DEVELOPER, False)
+    with accounts.store.read() as tx:
+        row = tx.find_user("alice")
+    assert row is not None
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    with pytest.raises(ConflictError):
+        accounts.create_user("alice", PASSWORD, "user", actor="root")
+    with pytest.raises(ValidationError):
+        accounts.create_user("Bad Name", PASSWORD, "user", actor="root")
+    with pytest.raises(ValidationError):
+        accounts.create_user("bob", "short", "user", actor="root")
+    with pytest.raises(ValidationError):
+        accounts.create_user("bob", PASSWORD, "emperor", actor="root")
+
+
+def test_login_refresh_rotation_and_reuse_revokes_the_family(accounts: AccountService) -> None:
+    accounts.create_user("alice", PASSWORD, "user", actor="root")
+    with pytest.raises(UnauthenticatedError):
+        accounts.login("alice", "wrong password")
+    with pytest.raises(UnauthenticatedError):
+        accounts.login("nobody", PASSWORD)
+    first = accounts.login("alice", PASSWORD)
+    principal = accounts.authenticate(first.access_token)
+    assert principal.username == "alice"
+    assert principal.role is Role.USER
+    second = accounts.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    third = accounts.refresh(second.refresh_token)
+    # The first token comes back (stolen): the whole session ends, even the newest tokens.
+    with pytest.raises(UnauthenticatedError, match="already used"):
+        accounts.refresh(first.refresh_token)
+    with pytest.raises(UnauthenticatedError):
+        accounts.refresh(third.refresh_token)
+    with pytest.raises(UnauthenticatedError):
+        accounts.authenticate(third.access_token)
+    other = accounts.login("alice", PASSWORD)  # another session is untouched
+    assert accounts.authenticate(other.access_token).username == "alice"
+
+
+def test_logout_and_disable_stop_tokens_and_keys_at_once(accounts: AccountService) -> None:
+    admin = _admin(accounts)
+    accounts.create_user("dev", PASSWORD, "developer", actor="root")
+    pair = accounts.login("dev", PASSWORD)
+    dev = accounts.authenticate(pair.access_token)
+    accounts.logout(dev)
+    with pytest.raises(UnauthenticatedError):
+        accounts.authenticate(pair.access_token)
+    with pytest.raises(UnauthenticatedError):
+        accounts.refresh(pair.refresh_token)
+    pair = accounts.login("dev", PASSWORD)
+    key = accounts.create_api_key(accounts.authenticate(pair.access_token), "ci")
+    assert accounts.authenticate(key.key).api_key_id == key.id
+    accounts.update_user("dev", disabled=True, actor=admin.actor)
+    for bearer in (pair.access_token, key.key):
+        with pytest.raises(UnauthenticatedError):
+            accounts.authenticate(bearer)
+    with pytest.raises(UnauthenticatedError):
+        accounts.login("dev", PASSWORD)
+    with pytest.raises(ConflictError):  # the last admin stays
+        accounts.update_user("root", role="user", actor=admin.actor)
+    events = [e.type for e in _events(accounts)]
+    assert "user.disabled" in events
+    assert "api_key.created" in events
+
+
+def _events(accounts: AccountService) -> list[object]:
+    from llm_registry.events.models import Event
+
+    with accounts.store.read() as tx:
+        items: list[Event] = tx.tx.list_events(after=0, types=[], subject=None, actor=None, since=None,  # type: ignore[attr-defined]
+                                               until=None, limit=1000)
+    return list(items)
+
+
+def test_api_keys_are_hashed_scoped_and_revocable(accounts: AccountService) -> None:
+    accounts.create_user("dev", PASSWORD, "developer", actor="root")
+    dev = accounts.authenticate(accounts.login("dev", PASSWORD).access_token)
+    with pytest.raises(ForbiddenError):
+        accounts.create_api_key(dev, "too wide", role="admin")
+    with pytest.raises(ValidationError):
+        accounts.create_api_key(dev, "old", expires_at="2001-01-01T00:00:00Z")
+    created = accounts.create_api_key(dev, "reader", role="viewer", expires_at="2999-01-01T00:00:00Z")
+    assert created.key.startswith(created.prefix + "_")
+    with accounts.store.read() as tx:
+        row = tx.find_api_key(id=created.id)
+    assert row is not None
+    assert created.key.split("_")[-1] not in row.secret_hash
+    principal = accounts.authenticate(created.key)
+    assert (principal.username, principal.role) == ("dev", Role.VIEWER)
+    listed = accounts.list_api_keys(dev)
+    assert [k.id for k in listed] == [created.id]
+    assert listed[0].last_used_at is not None
+    assert "key" not in listed[0].model_dump()
+    with pytest.raises(UnauthenticatedError):
+        accounts.authenticate(created.key[:-2] + "xx")
+    accounts.create_user("eve", PASSWORD, "developer", actor="root")
+    eve = accounts.authenticate(accounts.login("eve", PASSWORD).access_token)
+    with pytest.raises(NotFoundError):
+        accounts.revoke_api_key(eve, created.id)
+    assert accounts.revoke_api_key(dev, created.id).revoked_at is not None
+    with pytest.raises(UnauthenticatedError):
+        accounts.authenticate(created.key)
+
+
+def test_namespace_grants_close_a_namespace_to_others(accounts: AccountService) -> None:
+    admin = _admin(accounts)
+    accounts.create_user("alice", PASSWORD, "user", actor="root")
+    accounts.create_user("bob", PASSWORD, "user", actor="root")
+    alice = Principal("alice", Role.USER)
+    bob = Principal("bob", Role.USER)
+    assert accounts.may_write_namespace(bob, "acme")
+    accounts.grant_namespace("acme", "alice", actor=admin.actor)
+    assert accounts.may_write_namespace(alice, "acme")
+    assert not accounts.may_write_namespace(bob, "acme")
+    assert accounts.may_write_namespace(admin, "acme")
+    assert [g.username for g in accounts.list_grants(namespace="acme")] == ["alice"]
+    accounts.revoke_namespace("acme", "alice", actor=admin.actor)
+    assert accounts.may_write_namespace(bob, "acme")
+    with pytest.raises(NotFoundError):
+        accounts.revoke_namespace("acme", "alice", actor=admin.actor)
+
+
+def _forge(claims: dict[str, object], key: str = SECRET, algorithm: str = "HS256") -> str:
+    header = {"kid": signing_key(SECRET).kid}
+    return jwt.encode(claims, key, algorithm=algorithm, headers=header)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_forged_and_expired_jwts_are_refused(accounts: AccountService) -> None:
+    accounts.create_user("alice", PASSWORD, "user", actor="root")
+    good = accounts.login("alice", PASSWORD).access_token
+    claims = jwt.decode(good, SECRET, algorithms=["HS256"], audience="llm-registry")
+    now = int(time.time())
+    header, _payload, signature = good.split(".")
+    forged = [
+        jwt.encode(claims, None, algorithm="none"),  # alg: none
+        _forge(claims, key="k" * 40),  # wrong key
+        _forge({**claims, "exp": now - 10, "iat": now - 100, "nbf": now - 100}),  # expired
+        _forge({**claims, "aud": "another-service"}),  # wrong audience
+        _forge({**claims, "iss": "someone-else"}),  # wrong issuer
+        f"{header}.{_forge({**claims, 'sub': 'root'}).split('.')[1]}.{signature}",  # tampered payload
+        "not.a.jwt",
+        "",
+    ]
+    for token in forged:
+        with pytest.raises(UnauthenticatedError):
+            accounts.authenticate(token)
+    assert accounts.authenticate(good).username == "alice"
+
+
+def test_signing_key_rotation_keeps_old_tokens_valid() -> None:
+    old, new = "o" * 40, "n" * 40
+    before = TokenSigner([signing_key(old)], issuer="i", audience="a", ttl_seconds=60)
+    after = TokenSigner([signing_key(new), signing_key(old)], issuer="i", audience="a", ttl_seconds=60)
+    token = before.issue(username="alice", role="user", session_id="s" * 26)
+    assert after.verify(token).username == "alice"
+    assert jwt.get_unverified_header(after.issue(username="a", role="user", session_id="x"))["kid"] == after.current.kid
+    dropped = TokenSigner([signing_key(new)], issuer="i", audience="a", ttl_seconds=60)
+    with pytest.raises(UnauthenticatedError):
+        dropped.verify(token)
+    with pytest.raises(ValidationError):
+        signing_key("short")

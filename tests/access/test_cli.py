@@ -1,0 +1,41 @@
+"""The access commands: first admin on a database location, audit, and the 0600 token file."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llm_registry.accounts import credentials
+from llm_registry.cli.main import app
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_admin_create_user_then_audit(location: str) -> None:
+    runner = CliRunner()
+    created = runner.invoke(app, ["--registry", location, "admin", "create-user", "root", "--role", "admin",
+                                  "--password-stdin", "--json"], input="correct horse battery\n")
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["role"] == "admin"
+    assert "correct horse" not in created.output
+    again = runner.invoke(app, ["--registry", location, "admin", "create-user", "root", "--password-stdin"],
+                          input="correct horse battery\n")
+    assert again.exit_code == 1
+    assert "conflict" in again.output
+    audit = runner.invoke(app, ["--registry", location, "audit", "--type", "user.created", "--json"])
+    assert audit.exit_code == 0, audit.output
+    assert [e["subject"] for e in json.loads(audit.stdout)["items"]] == ["user:root"]
+
+
+def test_tokens_are_stored_0600_and_forgotten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    credentials.store_tokens("http://r.test/", {"access_token": "a", "refresh_token": "r", "expires_in": 900}, "al")
+    path = credentials.credentials_path()
+    assert path == tmp_path / "llm-registry" / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert credentials.token_for("http://r.test") == "a"
+    assert credentials.forget("http://r.test") is not None
+    assert credentials.token_for("http://r.test") is None

@@ -1,0 +1,182 @@
+"""A real ``llm-registry serve`` process on 127.0.0.1: the remote client and the CLI against it,
+a clean shutdown on SIGTERM, and no partial write when the server dies during registrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from llm_registry.errors import ConflictError, RegistryError
+from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.remote import RemoteRegistry
+from llm_registry.settings import Settings
+from tests.api.conftest import model
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(sys.executable).with_name("llm-registry")
+# The server must not pick up the developer's own settings.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LLM_REGISTRY_")}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, location: str, *extra: str, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self._log_file = log.open("wb")
+        command = [str(SCRIPT), "--registry", location, "serve", "--port", str(self.port), *extra]
+        # A session of its own: SIGKILL then reaches the workers too, not only their supervisor.
+        self.process = subprocess.Popen(command, stdout=self._log_file, stderr=self._log_file, env=CLEAN_ENV,
+                                        start_new_session=True)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"not ready in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Signal the server (SIGKILL: its whole process group) and wait for it to exit."""
+        try:
+            if sig == signal.SIGKILL:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            elif self.process.poll() is None:
+                self.process.send_signal(sig)
+            return self.process.wait(timeout=timeout)
+        except ProcessLookupError:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self._log_file.close()
+
+    def kill_leftovers(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def log_lines(self) -> list[dict[str, object]]:
+        return [orjson.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+
+def test_serve_register_get_and_clean_shutdown(tmp_path: Path) -> None:
+    server = Server(str(tmp_path / "registry"), "--no-auth", log=tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        with Registry.open(server.url, settings=Settings.load(environ={})) as registry:
+            assert isinstance(registry, RemoteRegistry)
+            created = registry.register(model())
+            assert created.created_by == "anonymous"
+            assert registry.get("model:acme/llama-ft@^1") == created
+            with pytest.raises(ConflictError):
+                registry.register(model(spec={"architecture": "other"}))
+        cli = subprocess.run([str(SCRIPT), "--registry", server.url, "--json", "get", "model:acme/llama-ft@1.0.0"],
+                             capture_output=True, env=CLEAN_ENV, timeout=60, check=False)
+        assert cli.returncode == 0, cli.stderr
+        assert orjson.loads(cli.stdout)["digest"] == created.digest
+    finally:
+        code = server.stop()
+        server.kill_leftovers()
+    assert code == 0
+    lines = server.log_lines()  # every line is JSON
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert {line["path"] for line in requests} >= {"/ready", "/v1/models", "/v1/resolve"}
+    assert all(isinstance(line["request_id"], str) for line in requests)
+    assert any("Application shutdown complete" in str(line.get("event")) for line in lines)
+
+
+def test_serve_refuses_a_remote_location(tmp_path: Path) -> None:
+    result = subprocess.run([str(SCRIPT), "--registry", "http://127.0.0.1:9", "serve"], capture_output=True,
+                            env=CLEAN_ENV, timeout=60, check=False)
+    assert result.returncode == 1
+    assert b"invalid_parameter" in result.stderr
+
+
+def _complete(registry: EmbeddedRegistry, acknowledged: set[str]) -> None:
+    """Every version in the database is whole (document, labels, pins, event), and every
+    acknowledged registration is there."""
+    registered: set[str] = set()
+    cursor: str | None = None
+    while True:
+        page = registry.events(after=cursor, limit=1000)
+        if not page.items:
+            break
+        registered |= {e.subject for e in page.items if e.type == "asset.registered"}
+        cursor = page.next_cursor
+    present: set[str] = set()
+    for asset in registry.assets(limit=1000).items:
+        for summary in registry.versions(f"{asset.kind.value}:{asset.name}", limit=1000).items:
+            document = registry.get(f"{asset.kind.value}:{asset.name}@{summary.version}")
+            assert len(document.pins) == len(document.dependencies)
+            assert document.labels.tags == ["chat"]
+            assert len(registry.label_history(document.ref)) == 1
+            present.add(document.ref)
+    assert present == registered
+    assert acknowledged <= present
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+def test_stopping_during_registrations_leaves_no_partial_write(tmp_path: Path, sig: int) -> None:
+    location = str(tmp_path / "registry")
+    server = Server(location, "--workers", "2", log=tmp_path / "server.log")
+    acknowledged: set[str] = set()
+    lock = threading.Lock()
+    stop_at = time.monotonic() + 15
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.url) as client:
+            client.post("/v1/models", json=model(name="acme/base")).raise_for_status()
+
+        def writer(number: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=10) as client:
+                for i in range(2_000):
+                    if time.monotonic() > stop_at:
+                        return
+                    document = model(name=f"acme/w{number}", version=f"1.0.{i}",
+                                     dependencies=[{"ref": "model:acme/base@^1", "relation": "derived_from"}])
+                    try:
+                        response = client.post("/v1/models", json=document)
+                    except httpx.TransportError:
+                        return
+                    if response.status_code == 201:
+                        with lock:
+                            acknowledged.add(f"model:acme/w{number}@1.0.{i}")
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        server.stop(sig)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        server.kill_leftovers()
+    assert len(acknowledged) > 5
+    registry = Registry.open(location, settings=Settings.load(environ={}))
+    assert isinstance(registry, EmbeddedRegistry)
+    with registry:
+        try:
+            _complete(registry, acknowledged)
+        except RegistryError as error:  # pragma: no cover - the message is what matters
+            raise AssertionError(error) from None
