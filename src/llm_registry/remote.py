@@ -70,7 +70,12 @@ class RemoteRegistry(Registry):
         self.location = location.rstrip("/")
         self.settings = settings or Settings.load()
         self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        bearer = token or self.settings.token
+        bearer: str | None = token or self.settings.token
+        if not bearer and client is None:
+            # After `llm-registry login URL`: the stored session's access token (refreshed).
+            from llm_registry.accounts.credentials import token_for
+
+            bearer = token_for(self.location, transport=transport, timeout=self.settings.request_timeout)
         if bearer:
             self._headers["Authorization"] = f"Bearer {bearer}"
         self._owns_client = client is None
@@ -132,12 +137,10 @@ class RemoteRegistry(Registry):
     # ------------------------------------------------------------- methods
     def register(self, manifest: ManifestInput) -> VersionDocument:
         data = read_manifest(manifest)
-        try:
-            kind = parse_kind(data.get("kind"))
-        except ValidationError:
-            documents.parse_manifest(data)  # raises the precise error the embedded registry gives
-            raise
-        response = self._request("POST", f"/v1/{kind.plural}", body=dict(data))
+        # The embedded registry's document checks, here: the same error for a bad document, and
+        # nothing sent that JSON cannot carry. The server checks again (it may be newer).
+        parsed = documents.parse_manifest(data)
+        response = self._request("POST", f"/v1/{parsed.kind.plural}", body=dict(data))
         return VersionDocument.model_validate_json(response.content)
 
     def get(self, ref: str, *, as_of: str | None = None) -> VersionDocument:

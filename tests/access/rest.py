@@ -11,7 +11,6 @@ import httpx
 from llm_registry.accounts.services import AccountService
 from llm_registry.api.rest.app import create_app
 from llm_registry.api.rest.inprocess import InProcessTransport
-from llm_registry.api.rest.security import install_security
 from llm_registry.settings import Settings
 from tests.access.conftest import SECRET
 
@@ -36,7 +35,6 @@ def running(location: str, **overrides: object) -> Iterator[Server]:
     values.update(overrides)
     settings = Settings.load(values, environ={})
     app = create_app(settings)
-    install_security(app, settings)
     with InProcessTransport(app) as transport, httpx.Client(transport=transport, base_url="http://r.test") as client:
         server = Server(client, app.state.accounts)
         for role in ROLES:

@@ -43,7 +43,8 @@ async def as_tester(request: Request) -> Actor:
 
 def server_settings(location: str, **overrides: Any) -> Settings:
     """Settings of a test server: never the developer's environment."""
-    return Settings.load({"url": location, **overrides}, environ={})
+    # Authentication has its own tests (tests/access); these run the open server unless told.
+    return Settings.load({"url": location, "no_auth": True, **overrides}, environ={})
 
 
 @pytest.fixture

@@ -80,6 +80,21 @@ class Server:
         return [orjson.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
 
 
+def test_serve_requires_authentication_unless_told_otherwise(tmp_path: Path) -> None:
+    server = Server(str(tmp_path / "registry"), log=tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.url) as client:
+            refused = client.post("/v1/models", json=model())
+            assert refused.status_code == 401
+            assert refused.json()["code"] == "unauthenticated"
+            assert client.get("/v1/models").status_code == 401  # anonymous read is off by default
+            assert client.get("/health").status_code == 200
+    finally:
+        server.stop()
+        server.kill_leftovers()
+
+
 def test_serve_register_get_and_clean_shutdown(tmp_path: Path) -> None:
     server = Server(str(tmp_path / "registry"), "--no-auth", log=tmp_path / "server.log")
     try:
@@ -126,12 +141,18 @@ def _complete(registry: EmbeddedRegistry, acknowledged: set[str]) -> None:
         cursor = page.next_cursor
     present: set[str] = set()
     for asset in registry.assets(limit=1000).items:
-        for summary in registry.versions(f"{asset.kind.value}:{asset.name}", limit=1000).items:
-            document = registry.get(f"{asset.kind.value}:{asset.name}@{summary.version}")
-            assert len(document.pins) == len(document.dependencies)
-            assert document.labels.tags == ["chat"]
-            assert len(registry.label_history(document.ref)) == 1
-            present.add(document.ref)
+        versions_cursor: str | None = None
+        while True:
+            versions = registry.versions(f"{asset.kind.value}:{asset.name}", cursor=versions_cursor, limit=1000)
+            for summary in versions.items:
+                document = registry.get(f"{asset.kind.value}:{asset.name}@{summary.version}")
+                assert len(document.pins) == len(document.dependencies)
+                assert document.labels.tags == ["chat"]
+                assert len(registry.label_history(document.ref)) == 1
+                present.add(document.ref)
+            versions_cursor = versions.next_cursor
+            if versions_cursor is None:
+                break
     assert present == registered
     assert acknowledged <= present
 
@@ -139,7 +160,7 @@ def _complete(registry: EmbeddedRegistry, acknowledged: set[str]) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
 def test_stopping_during_registrations_leaves_no_partial_write(tmp_path: Path, sig: int) -> None:
     location = str(tmp_path / "registry")
-    server = Server(location, "--workers", "2", log=tmp_path / "server.log")
+    server = Server(location, "--workers", "2", "--no-auth", log=tmp_path / "server.log")
     acknowledged: set[str] = set()
     lock = threading.Lock()
     stop_at = time.monotonic() + 15
@@ -149,7 +170,9 @@ def test_stopping_during_registrations_leaves_no_partial_write(tmp_path: Path, s
             client.post("/v1/models", json=model(name="acme/base")).raise_for_status()
 
         def writer(number: int) -> None:
-            with httpx.Client(base_url=server.url, timeout=10) as client:
+            # A short timeout: during a shutdown, new connections wait in the listening socket's
+            # backlog (the supervisor still holds it) until the server exits.
+            with httpx.Client(base_url=server.url, timeout=3) as client:
                 for i in range(2_000):
                     if time.monotonic() > stop_at:
                         return

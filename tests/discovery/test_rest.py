@@ -16,7 +16,7 @@ from tests.discovery.conftest import manifest
 
 @pytest.fixture
 def client(location: str) -> Iterator[httpx.Client]:
-    with InProcessTransport(create_app(Settings(url=location))) as transport, httpx.Client(
+    with InProcessTransport(create_app(Settings(url=location, no_auth=True))) as transport, httpx.Client(
         transport=transport, base_url="http://registry.local"
     ) as http:
         yield http

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +53,9 @@ class AccessClaims:
     expires_at: int
 
 
+_VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenSigner:
     """Issues and verifies access tokens for one issuer and audience."""
 
@@ -62,6 +67,11 @@ class TokenSigner:
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        # Tokens whose signature and claims were already checked: a client sends the same
+        # token on every request, and decoding one costs ~90 µs. Only the signature check is
+        # skipped on a hit; expiry is checked again here and revocation by the caller.
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def issue(self, *, username: str, role: str, session_id: str, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -80,6 +90,20 @@ class TokenSigner:
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid token; raises UnauthenticatedError for anything else."""
+        with self._verified_lock:
+            known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at <= time.time():
+                raise UnauthenticatedError("the access token has expired; refresh it or log in again")
+            return known
+        claims = self._decode(token)
+        with self._verified_lock:
+            self._verified[token] = claims
+            if len(self._verified) > _VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
             key = self.keys.get(str(header.get("kid", "")))

@@ -24,6 +24,7 @@ from llm_registry.api.rest import search as search_routes
 from llm_registry.api.rest.context import Authenticator, ServiceThreads, open_access
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from llm_registry.api.rest.security import install_security
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
 
@@ -42,7 +43,12 @@ prompts, pipelines, policies and test suites.
 
 def create_app(settings: Settings, *, authenticator: Authenticator | None = None) -> FastAPI:
     """The application serving the registry at ``settings.url``; raises RegistryError when the
-    location is remote, unreachable or its schema is outdated."""
+    location is remote, unreachable or its schema is outdated.
+
+    Authentication is required (users, sessions, API keys, RBAC, rate limits) unless
+    ``settings.no_auth`` says otherwise; an explicit ``authenticator`` replaces all of that
+    (the access routes are then not mounted).
+    """
     if bootstrap.is_remote(settings.url):
         raise ValidationError(
             f"the server needs a database, not another server: {settings.url!r}", code="invalid_parameter",
@@ -65,6 +71,9 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             yield
         finally:
             service_threads.shutdown()
+            security = getattr(app.state, "security", None)
+            if security is not None:
+                security.limiter.close()
             store.close()
 
     app = FastAPI(
@@ -90,6 +99,8 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     for router in (health.router, resolve.router, events.router, prompts.router, assets.router, versions.router,
                    aliases.router):
         app.include_router(router)
+    if authenticator is None:
+        install_security(app, settings)
     _use_problem_media_type(app)
     return app
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,11 +23,12 @@ from llm_registry.accounts.models import Principal, Role
 from llm_registry.accounts.permissions import Scope as PermissionScope
 from llm_registry.accounts.permissions import scope_of
 from llm_registry.accounts.services import AccountService
-from llm_registry.api.rest.context import Actor
+from llm_registry.api.rest.context import Actor, run_read, run_service
 from llm_registry.assets.services import AssetService
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
 from llm_registry.ratelimit.interfaces import Decision, RateLimit, RateLimiter
+from llm_registry.ratelimit.memory import MemoryRateLimiter
 from llm_registry.settings import Settings
 
 PUBLIC = "public"  # anyone, no credentials looked at
@@ -112,6 +112,8 @@ class Security:
     login_limit: RateLimit
     anonymous_read: bool
     default_namespace: str
+    # Identify on the event loop (SQLite store and in-memory limiter: nothing that waits).
+    identify_inline: bool = False
 
     def limit_for(self, role: str) -> RateLimit:
         return self.limits.get(role) or self.limits.get("anonymous") or RateLimit(60)
@@ -195,7 +197,12 @@ async def authenticate(request: Request) -> Actor:
     if permission == PUBLIC:
         return Actor("anonymous")
     bearer = _bearer(request)
-    principal = await run_in_threadpool(_identify, security, request, bearer)
+    if security.identify_inline:
+        # SQLite reads and the in-memory limiter never block: a thread hop would cost more
+        # than the check (as for the app's own reads; see context.ServiceThreads).
+        principal = await run_read(request, _identify, security, request, bearer)
+    else:
+        principal = await run_service(request, _identify, security, request, bearer)
     request.state.principal = principal
     if principal is None:
         if permission == _READ and security.anonymous_read:
@@ -209,13 +216,13 @@ async def authenticate(request: Request) -> Actor:
         raise ForbiddenError(f"a {principal.role.value} may not {permission}")
     if scope is PermissionScope.OWN:
         service: AssetService = request.app.state.service
-        owner = await run_in_threadpool(_owner_of, service, dict(request.path_params))
+        owner = await run_read(request, _owner_of, service, dict(request.path_params))
         if owner != principal.username:
             raise ForbiddenError(f"a {principal.role.value} may {permission} only what it created")
     if permission in (_CREATE, _UPDATE, _DELETE):
         namespace = await _namespace_of(request, security.default_namespace)
-        if namespace is not None and not await run_in_threadpool(
-            security.accounts.may_write_namespace, principal, namespace
+        if namespace is not None and not await run_read(
+            request, security.accounts.may_write_namespace, principal, namespace
         ):
             raise ForbiddenError(f"{principal.username} may not write in namespace {namespace!r}", field="namespace")
     return actor
@@ -288,6 +295,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         login_limit=RateLimit(capacity=settings.login_rate_limit, window_seconds=60.0, name="login"),
         anonymous_read=settings.anonymous_read,
         default_namespace=settings.default_namespace,
+        identify_inline=app.state.store.backend == "sqlite" and isinstance(limiter, MemoryRateLimiter),
     )
     app.state.authenticator = authenticate
     app.add_middleware(RateLimitHeadersMiddleware)
