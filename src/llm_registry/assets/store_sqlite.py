@@ -3,6 +3,7 @@ processes), readers on their own connections, one per thread, kept open."""
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,27 +26,29 @@ class SqliteAssetStore(SqlAssetStore):
         # busy-wait of the file lock, which other processes still go through.
         self._write_lock = threading.Lock()
         self._writer: sa.Connection | None = None
-        self._local = threading.local()
+        # Idle reader connections, reused by whichever thread reads next. deque's append and
+        # pop are atomic, so taking and returning one needs no lock.
+        self._idle_readers: collections.deque[sa.Connection] = collections.deque()
         self._readers: list[sa.Connection] = []
         self._readers_lock = threading.Lock()
 
     def _aggregate(self, column: Any) -> Any:
         return sa.func.group_concat(column, ",")
 
-    def _reader(self) -> sa.Connection:
-        connection: sa.Connection | None = getattr(self._local, "connection", None)
-        if connection is None or connection.closed:
-            connection = self.engine.connect()
-            self._local.connection = connection
-            with self._readers_lock:
-                self._readers.append(connection)
-        return connection
-
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:
-        connection = self._reader()
-        with _transaction(connection, "BEGIN"):
-            yield self.transaction_class(connection, self.statements)
+        try:
+            connection = self._idle_readers.pop()
+        except IndexError:
+            # As many reader connections as reads have ever run at once; kept for reuse.
+            connection = self.engine.connect()
+            with self._readers_lock:
+                self._readers.append(connection)
+        try:
+            with _transaction(connection, "BEGIN"):
+                yield self.transaction_class(connection, self.statements)
+        finally:
+            self._idle_readers.append(connection)
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
@@ -58,6 +61,7 @@ class SqliteAssetStore(SqlAssetStore):
     def close(self) -> None:
         with self._readers_lock:
             readers, self._readers = self._readers, []
+        self._idle_readers.clear()
         for connection in readers:
             connection.close()
         with self._write_lock:

@@ -30,8 +30,10 @@ def create_sqlite_engine(path: Path, *, busy_timeout_ms: int = 30_000) -> Engine
         f"sqlite:///{path}",
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
+        # The store keeps the connections it takes (one writer, one per concurrent reader):
+        # never make a reader wait for the pool.
         pool_size=8,
-        max_overflow=8,
+        max_overflow=-1,
     )
 
     @event.listens_for(engine, "connect")
