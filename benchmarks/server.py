@@ -1,14 +1,25 @@
 """Benchmark of the REST server: a real ``llm-registry serve`` process under keep-alive load.
 
-Preloads ``--versions`` versions (embedded, before the server starts), starts the server with
-``--workers`` processes on 127.0.0.1, then drives it with ``--connections`` concurrent
-keep-alive connections, ``--duration`` seconds per scenario:
+Preloads ``--versions`` versions (embedded, before the server starts) and creates a developer
+user, then starts two servers one after the other on the same registry, each with ``--workers``
+processes on 127.0.0.1, and drives each with ``--connections`` concurrent keep-alive connections,
+``--duration`` seconds per scenario:
 
-* ``get_exact``: ``GET /v1/models/{ns}/{name}/versions/{version}`` of a random loaded version;
-* ``resolve_range``: ``GET /v1/resolve?ref=model:{ns}/{name}@^1.2`` (scans past 2.x and 3.x);
-* ``register``: ``POST /v1/models`` of a new version.
+1. the open server (``serve --no-auth``):
 
-Prints one JSON object: per scenario requests, errors, req/s and p50/p95/p99 latency (ms).
+   * ``get_exact``: ``GET /v1/models/{ns}/{name}/versions/{version}`` of a random loaded version;
+   * ``resolve_range``: ``GET /v1/resolve?ref=model:{ns}/{name}@^1.2`` (scans past 2.x and 3.x);
+   * ``register``: ``POST /v1/models`` of a new version.
+
+2. the authenticating server (``LLM_REGISTRY_JWT_SECRET`` set, rate limits high enough never to
+   refuse a benchmark request):
+
+   * ``get_exact_jwt``: ``get_exact`` with ``Authorization: Bearer <access token>`` (from a login);
+   * ``get_exact_api_key``: ``get_exact`` with ``Authorization: Bearer <API key>`` (of that user).
+
+Prints one JSON object: per scenario requests, errors, req/s and p50/p95/p99 latency (ms), and
+``auth_overhead``: the % drop of GET req/s with a JWT and with an API key against the open
+server's ``get_exact`` (the target is under 15%).
 SQLite by default (a temporary folder); ``--postgres URL`` runs on an empty PostgreSQL
 database instead. The load generator is a small asyncio HTTP/1.1 client (no extra packages)
 so that it costs the machine little next to the server. Only 127.0.0.1 is ever contacted.
@@ -24,6 +35,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -32,7 +44,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +56,9 @@ from llm_registry.settings import Settings
 HOST = "127.0.0.1"
 VERSIONS_PER_ASSET = 100
 NAMESPACE = "bench"
+USER, PASSWORD, ROLE = "bench-dev", "bench-password-0123456789", "developer"
+# Requests per minute per identity: far above what one run can send, so no request is refused.
+GENEROUS_RATE_LIMITS = ",".join(f"{role}=100000000" for role in ("admin", "developer", "user", "viewer", "anonymous"))
 
 
 def version_text(index: int) -> str:
@@ -142,17 +158,28 @@ async def drive(port: int, make_request: Callable[[int], bytes], connections: in
     }
 
 
-def scenarios(assets: int, versions: int) -> dict[str, Callable[[int], bytes]]:
+def get_exact_request(assets: int, versions: int, bearer: str | None = None) -> Callable[[int], bytes]:
+    """``GET`` of a random loaded version, with ``Authorization: Bearer`` when ``bearer`` is given."""
     rng = random.Random(7)
     per_asset = max(1, versions // assets)
-    counters: dict[int, int] = {}
-    run = f"{int(time.time()) % 100000}"
+    authorization = f"Authorization: Bearer {bearer}\r\n" if bearer else ""
 
     def get_exact(_: int) -> bytes:
         asset = rng.randrange(assets)
         version = version_text(rng.randrange(per_asset))
         path = f"/v1/models/{NAMESPACE}/m-{asset:04d}/versions/{version}"
-        return f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: application/json\r\n\r\n".encode()
+        return (f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nAccept: application/json\r\n"
+                f"{authorization}\r\n").encode()
+
+    return get_exact
+
+
+def scenarios(assets: int, versions: int) -> dict[str, Callable[[int], bytes]]:
+    """The open server's scenarios."""
+    rng = random.Random(7)
+    counters: dict[int, int] = {}
+    run = f"{int(time.time()) % 100000}"
+    get_exact = get_exact_request(assets, versions)
 
     def resolve_range(_: int) -> bytes:
         ref = quote(f"model:{NAMESPACE}/m-{rng.randrange(assets):04d}@^1.2", safe="")
@@ -167,11 +194,61 @@ def scenarios(assets: int, versions: int) -> dict[str, Callable[[int], bytes]]:
     return {"get_exact": get_exact, "resolve_range": resolve_range, "register": register}
 
 
-def server_command(location: str, port: int, workers: int) -> list[str]:
+def cli_prefix() -> list[str]:
     script = Path(sys.executable).with_name("llm-registry")
-    prefix = [str(script)] if script.exists() else [sys.executable, "-c",
-                                                     "from llm_registry.cli.main import main; main()"]
-    return [*prefix, "--registry", location, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    return [str(script)] if script.exists() else [sys.executable, "-c",
+                                                  "from llm_registry.cli.main import main; main()"]
+
+
+def server_command(location: str, port: int, workers: int, *, no_auth: bool) -> list[str]:
+    command = [*cli_prefix(), "--registry", location, "serve", "--host", HOST, "--port", str(port),
+               "--workers", str(workers)]
+    return [*command, "--no-auth"] if no_auth else command
+
+
+def create_user(location: str) -> None:
+    """The benchmark's user, created directly in the database (no server needed)."""
+    subprocess.run([*cli_prefix(), "--registry", location, "admin", "create-user", USER, "--role", ROLE,
+                    "--password-stdin"], input=f"{PASSWORD}\n".encode(), check=True, stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_server(command: list[str], env: dict[str, str], port: int, log_path: Path) -> Iterator[None]:
+    """A started and ready server, stopped (SIGTERM, then kill) on leaving."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
+        try:
+            wait_ready(port, process)
+            yield
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def post_json(port: int, path: str, body: dict[str, Any], bearer: str | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    request = urllib.request.Request(f"http://{HOST}:{port}{path}", data=json.dumps(body).encode(), headers=headers,
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+
+def credentials(port: int) -> tuple[str, str]:
+    """A JWT access token (login) and an API key of the benchmark's user."""
+    token = str(post_json(port, "/v1/auth/login", {"username": USER, "password": PASSWORD})["access_token"])
+    key = str(post_json(port, "/v1/api-keys", {"name": "bench"}, bearer=token)["key"])
+    return token, key
+
+
+def drop_pct(open_rps: float, auth_rps: float) -> float | None:
+    return round((open_rps - auth_rps) / open_rps * 100, 1) if open_rps else None
 
 
 def main() -> None:
@@ -186,35 +263,46 @@ def main() -> None:
     args = parser.parse_args()
     duration = min(max(args.duration, 1.0), 120.0)
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     folder = Path(tempfile.mkdtemp(prefix="llmr-bench-"))
     location = args.postgres or str(folder / "registry")
     started = time.perf_counter()
     assets = preload(location, args.versions)
     preload_seconds = round(time.perf_counter() - started, 1)
 
-    port = free_port()
-    env = {**os.environ, "LLM_REGISTRY_ACCESS_LOG": "true" if args.access_log else "false",
-           "LLM_REGISTRY_LOG_LEVEL": "warning"}
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(server_command(location, port, args.workers), stdout=log, stderr=log, env=env)
+    create_user(location)
+
+    base_env = {**os.environ, "LLM_REGISTRY_ACCESS_LOG": "true" if args.access_log else "false",
+                "LLM_REGISTRY_LOG_LEVEL": "warning"}
+    auth_env = {**base_env, "LLM_REGISTRY_NO_AUTH": "false", "LLM_REGISTRY_JWT_SECRET": secrets.token_urlsafe(48),
+                "LLM_REGISTRY_RATE_LIMITS": GENEROUS_RATE_LIMITS, "LLM_REGISTRY_RATE_LIMIT_BACKEND": "memory",
+                "LLM_REGISTRY_ANONYMOUS_READ": "false"}
     results: dict[str, Any] = {}
     try:
-        wait_ready(port, process)
-        for name, make_request in scenarios(assets, args.versions).items():
-            results[name] = asyncio.run(drive(port, make_request, args.connections, duration, args.warmup))
+        # 1. The open server.
+        port = free_port()
+        with running_server(server_command(location, port, args.workers, no_auth=True), base_env, port,
+                            folder / "server-open.log"):
+            for name, make_request in scenarios(assets, args.versions).items():
+                results[name] = asyncio.run(drive(port, make_request, args.connections, duration, args.warmup))
+        # 2. The authenticating server, on the same registry, once the open one has stopped.
+        port = free_port()
+        with running_server(server_command(location, port, args.workers, no_auth=False), auth_env, port,
+                            folder / "server-auth.log"):
+            token, key = credentials(port)
+            for name, bearer in (("get_exact_jwt", token), ("get_exact_api_key", key)):
+                make_request = get_exact_request(assets, args.versions, bearer)
+                results[name] = asyncio.run(drive(port, make_request, args.connections, duration, args.warmup))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         shutil.rmtree(folder, ignore_errors=True)
+    open_rps = results["get_exact"]["rps"]
+    overhead = {"jwt_pct": drop_pct(open_rps, results["get_exact_jwt"]["rps"]),
+                "api_key_pct": drop_pct(open_rps, results["get_exact_api_key"]["rps"])}
     print(json.dumps({
         "backend": "postgresql" if args.postgres else "sqlite", "versions": args.versions, "assets": assets,
         "preload_seconds": preload_seconds, "workers": args.workers, "connections": args.connections,
-        "duration_s": duration, "cpus": os.cpu_count(), "scenarios": results,
+        "duration_s": duration, "cpus": os.cpu_count(), "load_average_before": load_before,
+        "access_log": args.access_log, "scenarios": results, "auth_overhead": overhead,
     }, indent=2))
 
 

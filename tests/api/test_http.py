@@ -273,6 +273,13 @@ def test_a_database_fault_is_503(location: str) -> None:
     assert response.headers["retry-after"] == "1"
 
 
+def test_a_value_the_database_refuses_is_422(location: str) -> None:
+    fault = sa.exc.DataError("INSERT …", {}, Exception("invalid byte sequence"))
+    app = create_app(server_settings(location), authenticator=failing_authenticator(fault))
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
+        problem(client.get("/v1/models"), 422, "invalid_parameter")
+
+
 def test_openapi_and_docs(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "LLM Registry"

@@ -64,7 +64,9 @@ async def register_version(
             f"a {manifest.kind.value} document cannot be registered in /v1/{kinds.value}", code="invalid_kind",
             field="kind",
         )
-    document, created = await run_service(request, service.register, manifest, actor=context.actor.name)
+    # The service gets the document as sent (FastAPI has checked its shape for the OpenAPI
+    # contract): it applies every rule itself, exactly as for the embedded registry.
+    document, created = await run_service(request, service.register, await request.json(), actor=context.actor.name)
     location = f"/v1/{kinds.value}/{document.name}/versions/{quote(document.version, safe='')}"
     return respond(request, document, status_code=201 if created else 200, headers={"Location": location})
 
