@@ -1,4 +1,4 @@
-"""Fixtures of the discovery suite: a query counter and small manifest builders."""
+"""Fixtures of the discovery suite: a query counter, small manifest builders and a search corpus."""
 
 from __future__ import annotations
 
@@ -90,3 +90,38 @@ def manifest(
         "dependencies": [{"ref": r, "relation": rel} for r, rel in deps or []],
         "labels": labels or {},
     }
+
+
+def labels(description: str | None = None, license: str | None = None, tags: list[str] | None = None,
+            **annotations: str) -> dict[str, Any]:
+    return {"description": description, "license": license, "tags": tags or [], "annotations": annotations}
+
+
+@pytest.fixture
+def corpus(registry: EmbeddedRegistry) -> EmbeddedRegistry:
+    """Seven versions of every kind, with text, tags, spec fields, annotations and pins."""
+    r = registry
+    r.register(manifest("dataset", "acme/support-tickets", spec={"format": "jsonl", "rows": 120000},
+                        labels=labels("Customer support tickets", "cc-by-4.0", ["support", "english"])))
+    r.register(manifest("model", "meta/llama-3-8b", spec={"architecture": "llama", "parameters": 8030000000,
+                                                          "context_length": 8192},
+                        labels=labels("Base model", "llama3", ["base"])))
+    r.register(manifest("model", "acme/llama-support", "1.0.0",
+                        spec={"architecture": "llama", "parameters": 8030000000, "context_length": 8192},
+                        deps=[("model:meta/llama-3-8b", "derived_from"),
+                              ("dataset:acme/support-tickets", "trained_on")],
+                        labels=labels("Support fine-tune", "apache-2.0", ["chat", "support"], team="nlp")))
+    r.register(manifest("model", "acme/llama-support", "2.0.0",
+                        spec={"architecture": "llama", "parameters": 8030000000, "context_length": 32768,
+                              "card": "Long context chat model"},
+                        deps=[("model:meta/llama-3-8b", "derived_from")],
+                        labels=labels("Support fine-tune, long context", "apache-2.0", ["chat", "support"],
+                                       team="nlp")))
+    r.register(manifest("model", "beta/mistral-chat", spec={"architecture": "mistral", "parameters": 7.2e9,
+                                                            "context_length": 32768, "card": "Tuned from llama data"},
+                        labels=labels("Chat model", "apache-2.0", ["chat"], team="search")))
+    r.register(manifest("prompt", "acme/triage", spec={"template": "Classify this support ticket for llama"},
+                        labels=labels("Ticket triage prompt", "mit", ["support"])))
+    r.register(manifest("pipeline", "acme/rag", deps=[("model:acme/llama-support@1.0.0", "uses")],
+                        labels=labels("Retrieval pipeline", None, ["rag"])))
+    return r

@@ -82,6 +82,8 @@ def test_impact_lists_dependents_with_shortest_paths(diamond: EmbeddedRegistry) 
         (P, 2, [D, FT, P]),
     ]
     assert diamond.impact(P).items == []
+    trained = diamond.lineage_service.impact(D, relations=["trained_on"])
+    assert [(i.ref, i.depth, i.relation) for i in trained.items] == [(M, 1, "trained_on"), (FT, 1, "trained_on")]
 
 
 def test_bad_parameters_and_unknown_refs(diamond: EmbeddedRegistry) -> None:

@@ -14,40 +14,6 @@ from llm_registry.search.filters import parse_filter
 from tests.discovery.conftest import QueryCounter, manifest
 
 
-def _labels(description: str | None = None, license: str | None = None, tags: list[str] | None = None,
-            **annotations: str) -> dict[str, Any]:
-    return {"description": description, "license": license, "tags": tags or [], "annotations": annotations}
-
-
-@pytest.fixture
-def corpus(registry: EmbeddedRegistry) -> EmbeddedRegistry:
-    r = registry
-    r.register(manifest("dataset", "acme/support-tickets", spec={"format": "jsonl", "rows": 120000},
-                        labels=_labels("Customer support tickets", "cc-by-4.0", ["support", "english"])))
-    r.register(manifest("model", "meta/llama-3-8b", spec={"architecture": "llama", "parameters": 8030000000,
-                                                          "context_length": 8192},
-                        labels=_labels("Base model", "llama3", ["base"])))
-    r.register(manifest("model", "acme/llama-support", "1.0.0",
-                        spec={"architecture": "llama", "parameters": 8030000000, "context_length": 8192},
-                        deps=[("model:meta/llama-3-8b", "derived_from"),
-                              ("dataset:acme/support-tickets", "trained_on")],
-                        labels=_labels("Support fine-tune", "apache-2.0", ["chat", "support"], team="nlp")))
-    r.register(manifest("model", "acme/llama-support", "2.0.0",
-                        spec={"architecture": "llama", "parameters": 8030000000, "context_length": 32768,
-                              "card": "Long context chat model"},
-                        deps=[("model:meta/llama-3-8b", "derived_from")],
-                        labels=_labels("Support fine-tune, long context", "apache-2.0", ["chat", "support"],
-                                       team="nlp")))
-    r.register(manifest("model", "beta/mistral-chat", spec={"architecture": "mistral", "parameters": 7.2e9,
-                                                            "context_length": 32768, "card": "Tuned from llama data"},
-                        labels=_labels("Chat model", "apache-2.0", ["chat"], team="search")))
-    r.register(manifest("prompt", "acme/triage", spec={"template": "Classify this support ticket for llama"},
-                        labels=_labels("Ticket triage prompt", "mit", ["support"])))
-    r.register(manifest("pipeline", "acme/rag", deps=[("model:acme/llama-support@1.0.0", "uses")],
-                        labels=_labels("Retrieval pipeline", None, ["rag"])))
-    return r
-
-
 def refs(page: Any) -> list[str]:
     return [hit.ref for hit in page.items]
 
@@ -102,6 +68,10 @@ FILTER_CASES: list[tuple[str, set[str]]] = [
         ("created_at >= 2000-01-01 AND created_at < 2999-01-01 AND kind = pipeline", {"pipeline:acme/rag@1.0.0"}),
         ("created_at < 2000-01-01T00:00:00Z", set()),
         ("status = active AND version = 1.0.0 AND kind = pipeline", {"pipeline:acme/rag@1.0.0"}),
+        # Long texts of the spec (card, template) are read from the version, the rest from the index.
+        ("spec.card ~ llama", {"model:beta/mistral-chat@1.0.0"}),
+        ('spec.template ~ "support ticket" OR spec.card = "Long context chat model"',
+         {"prompt:acme/triage@1.0.0", "model:acme/llama-support@2.0.0"}),
 ]
 
 
@@ -113,7 +83,7 @@ def test_filters(corpus: EmbeddedRegistry) -> None:
 def test_text_with_filters_and_facets(corpus: EmbeddedRegistry, count_queries: QueryCounter) -> None:
     with count_queries() as statements:
         page = corpus.search("support", facets=["kind", "license", "tags", "spec.architecture", "status", "namespace"])
-    assert len(statements) == 2, statements  # the page, the facets
+    assert len(statements) == 1, statements  # the page and the facets together
     assert page.facets == {
         "kind": {"model": 1, "dataset": 1, "prompt": 1},
         "license": {"apache-2.0": 1, "cc-by-4.0": 1, "mit": 1},
@@ -128,6 +98,44 @@ def test_text_with_filters_and_facets(corpus: EmbeddedRegistry, count_queries: Q
     with count_queries() as statements:
         corpus.search(filter="spec.context_length > 1", kind="model", sort="popularity")
     assert len(statements) == 1, statements
+
+
+def test_facets_without_text_on_spec_paths_and_annotations(corpus: EmbeddedRegistry) -> None:
+    page = corpus.search(kind="model", facets=["spec.architecture", "annotations.team", "spec.card", "namespace"])
+    assert page.facets == {
+        "spec.architecture": {"llama": 2, "mistral": 1},
+        "annotations.team": {"nlp": 1, "search": 1},
+        "spec.card": {"Long context chat model": 1, "Tuned from llama data": 1},
+        "namespace": {"acme": 1, "beta": 1, "meta": 1},
+    }
+    first = corpus.search(kind="model", facets=["namespace"], limit=1)
+    assert first.facets == {"namespace": {"acme": 1, "beta": 1, "meta": 1}}
+    assert corpus.search(kind="model", facets=["namespace"], limit=1, cursor=first.next_cursor).facets == {}
+
+
+def test_a_facet_shows_its_fifty_most_frequent_values(registry: EmbeddedRegistry) -> None:
+    for i in range(60):
+        tags = [f"t{i:02}", "common"] if i < 30 else [f"t{i:02}"]
+        registry.register(manifest("dataset", f"many/d{i:02}", labels={"tags": tags}))
+    page = registry.search(facets=["tags", "name"], limit=1)
+    # Most frequent first, ties by value; the same cut on both databases.
+    assert list(page.facets["tags"].items()) == [("common", 30)] + [(f"t{i:02}", 1) for i in range(49)]
+    assert list(page.facets["name"]) == [f"d{i:02}" for i in range(50)]
+
+
+def test_text_search_follows_the_current_version(corpus: EmbeddedRegistry) -> None:
+    one, two = "model:acme/llama-support@1.0.0", "model:acme/llama-support@2.0.0"
+    assert refs(corpus.search("fine-tune")) == [two]
+    corpus.yank(two)
+    assert refs(corpus.search("fine-tune")) == [one]
+    assert sorted(refs(corpus.search("fine-tune", all_versions=True))) == [one, two]
+    corpus.restore(two)
+    assert refs(corpus.search("fine-tune")) == [two]
+    corpus.label(two, description="Renamed")  # its text is written again, and stays current
+    assert refs(corpus.search("renamed")) == [two]
+    assert refs(corpus.search("fine-tune")) == []
+    corpus.delete(two)
+    assert refs(corpus.search("fine-tune")) == [one]
 
 
 def test_cursor_pages_cover_everything_once(corpus: EmbeddedRegistry) -> None:

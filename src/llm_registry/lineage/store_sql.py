@@ -2,13 +2,15 @@
 
 Edges go from the dependent version (``dependencies.version_id``) to the pinned one
 (``target_version_id``); both columns are indexed (the primary key, and its own index), so
-each step of a walk is an index lookup. ``UNION`` (not ``UNION ALL``) drops repeated rows,
-so diamonds are walked once per depth and the walk ends on any DAG (registration refuses
-cycles). Without a depth limit the depth column is left out, so every edge is produced once.
+every step is an index lookup. A walk visits version ids, not edges or paths: ``UNION`` (not
+``UNION ALL``) keeps each version once (once per depth when the walk is depth-bounded), so
+diamonds cost nothing and the walk ends on any DAG (registration refuses cycles). The edges
+of the versions reached come back from the same statement.
 
-Impact analysis walks version ids instead of edges: each dependent is reached once however
-many paths lead to it, and the edges among them come back in the same statement, so the
-service can choose one shortest path per version.
+The walk starts from the given versions themselves (one row each). PostgreSQL plans a
+recursive CTE from its first term and guesses ten times that many rows per step: seeded with
+a popular dataset's thousands of dependents, it would plan merge joins over the whole table
+for every step (and JIT-compile them); seeded with one row, every step is an index lookup.
 """
 
 from __future__ import annotations
@@ -23,37 +25,38 @@ from llm_registry.lineage.interfaces import EdgeRow, VersionFacts
 from llm_registry.lineage.models import MISSING, Direction, LineageNode
 from llm_registry.storage.schema import assets, versions
 
-_COLUMNS = "d.version_id, d.target_version_id, d.relation, d.target_asset_id, d.target_version, d.target_digest"
+_EDGE = "d.version_id, d.target_version_id, d.relation, d.target_asset_id, d.target_version, d.target_digest"
+# Per direction: the column a step leaves from, and the column it arrives at.
+_ENDS = {Direction.UP: ("version_id", "target_version_id"), Direction.DOWN: ("target_version_id", "version_id")}
 
 
-def _walk_cte(name: str, direction: Direction, *, bounded: bool, filtered: bool) -> str:
+def _reach_cte(name: str, direction: Direction, *, bounded: bool, filtered: bool) -> str:
+    """``name(id[, depth])``: the versions reached from ``:starts``, depth 0, stopping where
+    a step would reach ``:depth`` (the versions at depth - 1 still give their edges)."""
     relation = " AND d.relation IN :relations" if filtered else ""
-    if direction is Direction.UP:
-        seed = "d.version_id IN :starts"
-        step = f"JOIN dependencies d ON d.version_id = {name}.target_id"
-    else:
-        seed = "d.target_version_id IN :starts"
-        step = f"JOIN dependencies d ON d.target_version_id = {name}.source_id"
-    depth_column = ", depth" if bounded else ""
-    depth_seed = ", 1" if bounded else ""
-    depth_step = f", {name}.depth + 1" if bounded else ""
-    depth_limit = f" AND {name}.depth < :depth" if bounded else ""
+    leave, arrive = _ENDS[direction]
+    depth, seed_depth, step_depth, limit = (
+        (", depth", ", 0", f", {name}.depth + 1", f" AND {name}.depth + 1 < :depth") if bounded else ("", "", "", "")
+    )
     return (
-        f"{name}(source_id, target_id, relation, target_asset_id, target_version, target_digest{depth_column}) AS ("
-        f"SELECT {_COLUMNS}{depth_seed} FROM dependencies d WHERE {seed}{relation} "
-        f"UNION SELECT {_COLUMNS}{depth_step} FROM {name} {step} WHERE 1 = 1{depth_limit}{relation})"
+        f"{name}(id{depth}) AS (SELECT v.id{seed_depth} FROM versions v WHERE v.id IN :starts "
+        f"UNION SELECT d.{arrive}{step_depth} FROM {name} JOIN dependencies d ON d.{leave} = {name}.id "
+        f"WHERE d.{arrive} IS NOT NULL{limit}{relation})"
     )
 
 
 def _walk_sql(direction: Direction, *, bounded: bool, filtered: bool) -> str:
+    relation = " AND d.relation IN :relations" if filtered else ""
     directions = [Direction.UP, Direction.DOWN] if direction is Direction.BOTH else [direction]
-    ctes = [_walk_cte(f"walk_{d.value}", d, bounded=bounded, filtered=filtered) for d in directions]
-    union = " UNION ".join(
-        f"SELECT source_id, target_id, relation, target_asset_id, target_version, target_digest FROM walk_{d.value}"
+    ctes = [_reach_cte(f"reach_{d.value}", d, bounded=bounded, filtered=filtered) for d in directions]
+    edges = " UNION ".join(
+        f"SELECT {_EDGE} FROM (SELECT DISTINCT id FROM reach_{d.value}) r JOIN dependencies d ON d.{_ENDS[d][0]} = r.id"
+        f"{relation}"
         for d in directions
     )
     return (
-        f"WITH RECURSIVE {', '.join(ctes)}, edges AS ({union}) "
+        f"WITH RECURSIVE {', '.join(ctes)}, "
+        f"edges(source_id, target_id, relation, target_asset_id, target_version, target_digest) AS ({edges}) "
         "SELECT e.source_id, e.target_id, e.relation, "
         "sv.version, sv.digest, sv.status, sa.kind, sa.namespace, sa.name, "
         "tv.version, tv.digest, tv.status, ta.kind, ta.namespace, ta.name, e.target_version, e.target_digest "
@@ -65,15 +68,14 @@ def _walk_sql(direction: Direction, *, bounded: bool, filtered: bool) -> str:
 
 def _impact_sql(*, filtered: bool) -> str:
     relation = " AND d.relation IN :relations" if filtered else ""
+    # Only the dependents' own facts are needed: the pinned end of each edge is the root or
+    # another dependent.
     return (
-        "WITH RECURSIVE reached(id) AS ("
-        f"SELECT d.version_id FROM dependencies d WHERE d.target_version_id = :root{relation} "
-        f"UNION SELECT d.version_id FROM reached JOIN dependencies d ON d.target_version_id = reached.id{relation}) "
+        f"WITH RECURSIVE {_reach_cte('reached', Direction.DOWN, bounded=False, filtered=filtered)} "
         "SELECT d.version_id, d.target_version_id, d.relation, v.version, v.digest, v.status, a.kind, a.namespace,"
         " a.name "
-        "FROM reached r JOIN dependencies d ON d.version_id = r.id "
-        "JOIN versions v ON v.id = r.id JOIN assets a ON a.id = v.asset_id "
-        f"WHERE (d.target_version_id = :root OR d.target_version_id IN (SELECT id FROM reached)){relation}"
+        f"FROM reached r JOIN dependencies d ON d.target_version_id = r.id{relation} "
+        "JOIN versions v ON v.id = d.version_id JOIN assets a ON a.id = v.asset_id"
     )
 
 
@@ -95,7 +97,7 @@ class SqlLineageStore:
         self._statements: dict[tuple[Direction, bool, bool], Any] = {}
         self._impact = {
             filtered: sa.text(_impact_sql(filtered=filtered)).bindparams(
-                *([sa.bindparam("relations", expanding=True)] if filtered else [])
+                *[sa.bindparam(name, expanding=True) for name in ("starts", "relations")[: 1 + filtered]]
             )
             for filtered in (False, True)
         }
@@ -149,7 +151,7 @@ class SqlLineageStore:
     def dependents(
         self, connection: sa.Connection, root: str, *, relations: Sequence[str]
     ) -> tuple[list[tuple[str, str, str]], dict[str, VersionFacts]]:
-        values: dict[str, Any] = {"root": root}
+        values: dict[str, Any] = {"starts": [root]}
         if relations:
             values["relations"] = list(relations)
         edges: list[tuple[str, str, str]] = []

@@ -46,12 +46,11 @@ class SearchIndexer(Protocol):
 
 
 class SearchIndex(SearchIndexer, Protocol):
-    def search(self, connection: sa.Connection, query: SearchQuery) -> list[HitRow]:
-        """One page (``query.limit`` rows) after ``query.after``, in one statement."""
-        ...
-
-    def facet_counts(self, connection: sa.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of each facet's values over every match, in one statement."""
+    def search(
+        self, connection: sa.Connection, query: SearchQuery
+    ) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
+        """One page (``query.limit`` rows after ``query.after``) and, for each of ``query.facets``,
+        the counts of its most frequent values over every match: one statement."""
         ...
 
     def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:

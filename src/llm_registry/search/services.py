@@ -1,5 +1,5 @@
-"""The search service: validates a search, runs it in one read transaction (a page query and,
-when facets are asked for, one facet query), and shapes the page."""
+"""The search service: validates a search, runs it as one statement (the page and, on the first
+page, the facet counts), and shapes the page."""
 
 from __future__ import annotations
 
@@ -90,11 +90,10 @@ class SearchService:
             raise ValidationError(f"at most {MAX_FACETS} facets", code="invalid_parameter", field="facets")
         fields = tuple(dict.fromkeys(parse_facet(f) for f in facets))
         after = _decode(cursor, chosen) if cursor else None
-        search = SearchQuery(terms, node, chosen, all_versions, after, limit + 1, fields)
+        # Facets count every match, whatever the page: the first page carries them.
+        search = SearchQuery(terms, node, chosen, all_versions, after, limit + 1, fields if after is None else ())
         with self.store.read() as tx:
-            connection = connection_of(tx)
-            rows = self.index.search(connection, search)
-            counts = self.index.facet_counts(connection, search) if fields and after is None else {}
+            rows, counts = self.index.search(connection_of(tx), search)
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]

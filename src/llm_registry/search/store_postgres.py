@@ -40,7 +40,7 @@ class PostgresSearchIndex(SqlSearchIndex):
         # float8: ts_rank's float4 would not survive the trip through a cursor exactly.
         return None, sa.cast(sa.func.ts_rank(search_documents.c.tsv, self._tsquery(terms)), sa.Double)
 
-    def match_condition(self, terms: Sequence[str], *, current: bool, ranked: bool) -> ColumnElement[bool]:
+    def match_condition(self, terms: Sequence[str], *, current: bool) -> ColumnElement[bool]:
         return search_documents.c.tsv.op("@@")(self._tsquery(terms))
 
     def bytewise(self, text: Any) -> Any:

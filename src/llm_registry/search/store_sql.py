@@ -35,6 +35,11 @@ _P = sa.bindparam
 d = search_documents
 pop = search_popularity
 _PINS = sa.func.coalesce(pop.c.pins, 0)
+# The document fields of a hit, in HitRow's order (pins and score follow).
+_HIT_FIELDS = (
+    "doc_id", "kind", "namespace", "name", "version", "status", "description", "license", "tags", "created_at",
+    "updated_at",
+)
 
 
 def document_text(row: VersionRow) -> dict[str, str]:
@@ -67,6 +72,7 @@ class SqlSearchIndex:
     """Implements SearchIndex; subclasses supply the dialect's text search and JSON access."""
 
     backend = "sql"
+    text_selects_current = False  # whether match() alone keeps to current documents
 
     def __init__(self) -> None:
         self._insert = (
@@ -177,14 +183,13 @@ class SqlSearchIndex:
         """Tell the text index which documents became current (True) or stopped being (False)."""
 
     def match(self, terms: Sequence[str], *, current: bool) -> tuple[Any, ColumnElement[Any]]:
-        """(a FROM to join or None, the score) for the text query ``terms``; the condition that a
-        document matches is either in the join or given by ``match_condition``. ``current``:
-        only current documents are wanted (the caller also says so in SQL)."""
+        """(a table to join on ``doc_id`` = its ``rowid``, or None; the score) for the text query
+        ``terms``, whose condition ``match_condition`` gives. ``current``: only current documents
+        are wanted."""
         raise NotImplementedError
 
-    def match_condition(self, terms: Sequence[str], *, current: bool, ranked: bool) -> ColumnElement[bool] | None:
-        """The condition that a document matches ``terms``; with ``ranked``, only what ``match``
-        leaves out of its join."""
+    def match_condition(self, terms: Sequence[str], *, current: bool) -> ColumnElement[bool]:
+        """The condition that a document matches ``terms`` (with the table of ``match`` joined)."""
         raise NotImplementedError
 
     def json_scalar(self, column: Any, path: Sequence[str], type: str) -> ColumnElement[Any]:
@@ -272,92 +277,125 @@ class SqlSearchIndex:
             self.current_changed(connection, changes)
 
     # ------------------------------------------------------------------- reads
-    def _from(
-        self, query: SearchQuery, facets: Sequence[Field], *, ranked: bool
-    ) -> tuple[Any, list[ColumnElement[bool]], Any]:
-        """(FROM, WHERE conditions, score) of the documents ``query`` matches; ``ranked``: with
-        the relevance score (the page), else without (the facets)."""
+    def _from(self, query: SearchQuery, facets: Sequence[Field]) -> tuple[Any, list[ColumnElement[bool]], Any]:
+        """(FROM, WHERE conditions, relevance score) of the documents ``query`` matches, with what
+        the ``facets`` read."""
         source: Any = d
         conditions: list[ColumnElement[bool]] = []
         score: Any = sa.null()
         current = not query.all_versions
         if query.terms:
-            if ranked:
-                joined, score = self.match(query.terms, current=current)
-                if joined is not None:
-                    source = source.join(joined, joined.c.doc_id == d.c.doc_id)
-            condition = self.match_condition(query.terms, current=current, ranked=ranked)
-            if condition is not None:
-                conditions.append(condition)
+            joined, score = self.match(query.terms, current=current)
+            if joined is not None:
+                source = sa.join(joined, source, joined.c.rowid == d.c.doc_id)
+            conditions.append(self.match_condition(query.terms, current=current))
         if _uses_version(query.filter, facets):
             source = source.join(versions, versions.c.id == d.c.version_id)
-        if current:
+        if current and not (query.terms and self.text_selects_current):
             conditions.append(d.c.is_current == sa.true())
         if query.filter is not None:
             conditions.append(self.compile(query.filter))
         return source, conditions, score
 
-    def search(self, connection: sa.Connection, query: SearchQuery) -> list[HitRow]:
-        source, conditions, score = self._from(query, (), ranked=True)
-        source = source.outerjoin(pop, pop.c.asset_id == d.c.asset_id)
-        keys, descending = _sort_keys(query.sort, score)
+    def search(
+        self, connection: sa.Connection, query: SearchQuery
+    ) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
+        source, conditions, score = self._from(query, query.facets)
+        if not query.facets:
+            page = self._page(d.c, score, source, conditions, query)
+            return [_hit(r) for r in connection.execute(page)], {}
+        if query.terms:
+            # Matching and ranking the text is the costly part: done once, in a CTE that both the
+            # page and the counts read (a CTE read twice is materialized on both databases).
+            matched = (
+                sa.select(*[d.c[f] for f in _HIT_FIELDS], d.c.asset_id, score.label("score"),
+                          *self._facet_columns(query.facets))
+                .select_from(source)
+                .where(*conditions)
+                .cte("matched")
+            )
+            page = self._page(matched.c, matched.c.score, matched, [], query)
+        else:
+            # Without text, the page walks a listing index and stops after a page.
+            page = self._page(d.c, score, source, conditions, query)
+            matched = (
+                sa.select(*self._facet_columns(query.facets)).select_from(source).where(*conditions).cte("matched")
+            )
+        ranked_page = page.subquery("page")
+        keys, descending = _sort_keys(query.sort, ranked_page.c.score, ranked_page.c, ranked_page.c.pins)
+        page_rows = sa.select(
+            sa.literal(0).label("part"),
+            *[ranked_page.c[f] for f in (*_HIT_FIELDS, "pins", "score")],
+            sa.null().label("facet"),
+            sa.null().label("value"),
+            sa.null().label("n"),
+            sa.func.row_number().over(order_by=[k.desc() if descending else k.asc() for k in keys]).label("position"),
+        )
+        facets = self._facet_counts(matched, query.facets).subquery("counts")
+        facet_rows = sa.select(
+            sa.literal(1).label("part"),
+            *[sa.null().label(f) for f in (*_HIT_FIELDS, "pins", "score")],
+            facets.c.facet,
+            facets.c.value,
+            facets.c.n,
+            facets.c.position,
+        )
+        hits: list[tuple[int, HitRow]] = []
+        counts: dict[str, dict[str, int]] = {str(f): {} for f in query.facets}
+        r: Any
+        for r in connection.execute(sa.union_all(page_rows, facet_rows)):
+            if r[0] == 0:
+                hits.append((r[17], _hit(r[1:14])))
+            else:
+                counts[r[14]][r[15]] = int(r[16])
+        hits.sort(key=lambda h: h[0])
+        return [hit for _, hit in hits], {
+            facet: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for facet, values in counts.items()
+        }
+
+    def _page(
+        self, columns: Any, score: Any, source: Any, conditions: list[ColumnElement[bool]], query: SearchQuery
+    ) -> sa.Select[Any]:
+        """One page of hits (``query.limit`` rows after ``query.after``) from ``source``, whose
+        document fields are ``columns`` (the documents table, or the matched CTE)."""
+        source = source.outerjoin(pop, pop.c.asset_id == columns.asset_id)
+        keys, descending = _sort_keys(query.sort, score, columns, _PINS)
+        where = list(conditions)
         if query.after is not None:
             after = sa.tuple_(*[sa.literal(v) for v in query.after])
             row_key = sa.tuple_(*keys)
-            conditions.append(row_key < after if descending else row_key > after)
-        statement = (
-            sa.select(
-                d.c.doc_id,
-                d.c.kind,
-                d.c.namespace,
-                d.c.name,
-                d.c.version,
-                d.c.status,
-                d.c.description,
-                d.c.license,
-                d.c.tags,
-                d.c.created_at,
-                d.c.updated_at,
-                _PINS,
-                score,
-            )
+            where.append(row_key < after if descending else row_key > after)
+        return (
+            sa.select(*[columns[f].label(f) for f in _HIT_FIELDS], _PINS.label("pins"), score.label("score"))
             .select_from(source)
-            .where(*conditions)
+            .where(*where)
             .order_by(*[k.desc() if descending else k.asc() for k in keys])
             .limit(query.limit)
         )
+
+    def _facet_columns(self, facets: Sequence[Field]) -> list[Any]:
+        """One column per facet, ``f0``…: its value, computed once per matching document (a JSON
+        path is read once, not again for the GROUP BY); tags stay an array, unnested later."""
         return [
-            HitRow(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                int(r[11]), None if r[12] is None else float(r[12]),
-            )
-            for r in connection.execute(statement)
+            (d.c.tags if facet.name == "tags" else sa.cast(self._facet_value(facet), sa.Text)).label(f"f{i}")
+            for i, facet in enumerate(facets)
         ]
 
-    def facet_counts(self, connection: sa.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts over the matching set, computed without ranking it; the FACET_VALUES most
-        frequent values of each facet (ties by value) are chosen in SQL."""
-        if not query.facets:
-            return {}
-        source, conditions, _ = self._from(query, query.facets, ranked=False)
-        columns = {_label(c): c for facet in query.facets for c in _facet_columns(facet)}
-        matched = (
-            sa.select(*[column.label(label) for label, column in sorted(columns.items())])
-            .select_from(source)
-            .where(*conditions)
-            .cte("matched")
-        )
+    def _facet_counts(self, matched: Any, facets: Sequence[Field]) -> sa.Select[Any]:
+        """(facet, value, n, position) of the FACET_VALUES most frequent values of each facet
+        (ties by value) over the ``matched`` CTE."""
         parts = []
-        for facet in query.facets:
+        for i, facet in enumerate(facets):
             name = sa.literal(str(facet), sa.Text).label("facet")
+            column = matched.c[f"f{i}"]
             if facet.name == "tags":
-                values = self.array_values(matched.c[_label(d.c.tags)])
+                values = self.array_values(column)
                 value: Any = sa.cast(values.c.value, sa.Text)
                 part = sa.select(name, value.label("value"), sa.func.count().label("n")).join_from(
                     matched, values, sa.true()
                 )
             else:
-                value = sa.cast(self._facet_value(facet, matched), sa.Text)
+                value = column
                 part = sa.select(name, value.label("value"), sa.func.count().label("n")).select_from(matched)
             parts.append(part.where(value.is_not(None)).group_by(value))
         grouped = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery("grouped")
@@ -365,20 +403,16 @@ class SqlSearchIndex:
             partition_by=grouped.c.facet, order_by=(grouped.c.n.desc(), self.bytewise(grouped.c.value))
         )
         ranked = sa.select(grouped.c.facet, grouped.c.value, grouped.c.n, position.label("position")).subquery()
-        statement = sa.select(ranked.c.facet, ranked.c.value, ranked.c.n).where(ranked.c.position <= FACET_VALUES)
-        counts: dict[str, dict[str, int]] = {str(f): {} for f in query.facets}
-        for facet_name, value, n in connection.execute(statement):
-            counts[facet_name][value] = int(n)
-        return {
-            facet: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for facet, values in counts.items()
-        }
+        return sa.select(ranked.c.facet, ranked.c.value, ranked.c.n, ranked.c.position).where(
+            ranked.c.position <= FACET_VALUES
+        )
 
-    def _facet_value(self, facet: Field, matched: Any) -> Any:
-        """The facet's value in a row of the ``matched`` CTE (tags aside)."""
+    def _facet_value(self, facet: Field) -> Any:
+        """The value a document has for a facet (tags aside)."""
         if facet.name in ("spec", "annotations"):
             column, path = _json_source(facet)
-            return self.json_text(matched.c[_label(column)], path)
-        return matched.c[_label(d.c[facet.name])]
+            return self.json_text(column, path)
+        return d.c[facet.name]
 
     def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -465,17 +499,6 @@ def _json_source(field: Field) -> tuple[Any, tuple[str, ...]]:
     return d.c.spec, field.path
 
 
-def _label(column: Any) -> str:
-    """A column's name in the ``matched`` CTE (``spec`` is in two tables)."""
-    return f"{column.table.name}_{column.name}"
-
-
-def _facet_columns(facet: Field) -> list[Any]:
-    if facet.name in ("spec", "annotations"):
-        return [_json_source(facet)[0]]
-    return [d.c[facet.name]]
-
-
 def _apply(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "~":
         return sa.cast(column, sa.Text).ilike(glob_to_like(str(value)), escape="\\")
@@ -517,17 +540,26 @@ def _reads_body(field: Field) -> bool:
     return field.name == "spec" and field.path[0] in BODY_KEYS
 
 
-def _sort_keys(sort: Sort, score: Any) -> tuple[list[Any], bool]:
-    """(the keyset columns, whether descending) of a sort; the last key is always doc_id."""
+def _sort_keys(sort: Sort, score: Any, columns: Any = d.c, pins: Any = _PINS) -> tuple[list[Any], bool]:
+    """(the keyset columns, whether descending) of a sort over ``columns`` (the documents table
+    or a query of it); the last key is always doc_id."""
     if sort is Sort.RELEVANCE:
-        return [score, d.c.doc_id], True
+        return [score, columns.doc_id], True
     if sort is Sort.CREATED:
-        return [d.c.created_at, d.c.doc_id], True
+        return [columns.created_at, columns.doc_id], True
     if sort is Sort.UPDATED:
-        return [d.c.updated_at, d.c.doc_id], True
+        return [columns.updated_at, columns.doc_id], True
     if sort is Sort.POPULARITY:
-        return [_PINS, d.c.doc_id], True
-    return [d.c.name, d.c.namespace, d.c.kind, d.c.doc_id], False
+        return [pins, columns.doc_id], True
+    return [columns.name, columns.namespace, columns.kind, columns.doc_id], False
+
+
+def _hit(r: Any) -> HitRow:
+    """A hit from a row of _HIT_FIELDS, then pins and score."""
+    return HitRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+        int(r[11]), None if r[12] is None else float(r[12]),
+    )
 
 
 def cursor_arity(sort: Sort) -> int:

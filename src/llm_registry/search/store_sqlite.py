@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from llm_registry.search.schema import search_documents
 from llm_registry.search.store_sql import SqlSearchIndex
 
 # bm25 weights of name, tags, description, body, state: a hit in the name counts most; the
@@ -39,6 +38,10 @@ def fts_query(terms: Sequence[str], *, current: bool = False) -> str:
 
 class Fts5SearchIndex(SqlSearchIndex):
     backend = "sqlite"
+    # A text query for current documents asks FTS5 for them (``state``). Saying it again in SQL
+    # would tempt the planner, which has no statistics, to walk the is_current index (a tenth of
+    # all documents) and probe the text matches, instead of fetching the matches by rowid.
+    text_selects_current = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,27 +79,15 @@ class Fts5SearchIndex(SqlSearchIndex):
         )
 
     def match(self, terms: Sequence[str], *, current: bool) -> tuple[Any, ColumnElement[Any]]:
+        # The FTS table joins the documents directly, so bm25() (which costs per row) runs only
+        # for the rows every other condition kept, not for every text match.
         fts: Any = sa.literal_column("search_fts")
-        matches = (
-            sa.select(
-                _FTS.c.rowid.label("doc_id"),
-                (-sa.func.bm25(fts, *WEIGHTS)).label("score"),
-            )
-            .select_from(_FTS)
-            .where(fts.op("MATCH")(sa.literal(fts_query(terms, current=current))))
-            # bm25() only works in the statement that runs MATCH: keep SQLite from
-            # flattening this subquery into the outer one (whose WHERE compares scores).
-            .limit(-1)
-            .subquery("matches")
-        )
-        return matches, matches.c.score
+        return _FTS, -sa.func.bm25(fts, *WEIGHTS)
 
-    def match_condition(self, terms: Sequence[str], *, current: bool, ranked: bool) -> ColumnElement[bool] | None:
-        if ranked:
-            return None  # the join of ``match`` is the condition
+    def match_condition(self, terms: Sequence[str], *, current: bool) -> ColumnElement[bool]:
         fts: Any = sa.literal_column("search_fts")
-        matching = sa.select(_FTS.c.rowid).where(fts.op("MATCH")(sa.literal(fts_query(terms, current=current))))
-        return search_documents.c.doc_id.in_(matching)
+        condition: ColumnElement[bool] = fts.op("MATCH")(sa.literal(fts_query(terms, current=current)))
+        return condition
 
     def json_scalar(self, column: Any, path: Sequence[str], type: str) -> ColumnElement[Any]:
         p = json_path(path)
