@@ -10,6 +10,7 @@ import pydantic
 
 from llm_registry.assets.interfaces import VersionRow
 from llm_registry.assets.models import Labels, Manifest, VersionDocument
+from llm_registry.assets.validation import json_path
 from llm_registry.domain.digests import digest_of
 from llm_registry.errors import ValidationError
 
@@ -25,14 +26,8 @@ _INT_RANGE = range(-(2**63), 2**64)
 
 
 def field_path(location: tuple[int | str, ...]) -> str:
-    """``("dependencies", 1, "ref")`` → ``dependencies[1].ref``."""
-    out = ""
-    for part in location:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+    """``("dependencies", 1, "ref")`` → ``dependencies[1].ref``, written as spec errors are."""
+    return json_path("", location).removeprefix(".")
 
 
 def parse_manifest(data: object) -> Manifest:
@@ -66,44 +61,45 @@ def check_plain_json(value: Any, path: str) -> None:
     if problem is None:
         return
     where, what = problem
-    field = path + where
+    field = json_path(path, where)
     code = "invalid_spec" if field == "spec" or field.startswith(("spec.", "spec[")) else "invalid_manifest"
     raise ValidationError(f"{field}: {what}", code=code, field=field)
 
 
-def _json_problem(value: Any) -> tuple[str, str] | None:
+def _json_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """(the path below ``value`` to the first value JSON cannot hold, what is wrong), or None."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
         if "\x00" in value:
-            return "", "must not contain a NUL character"
+            return (), "must not contain a NUL character"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "", "is not valid Unicode (a lone surrogate)"
+            return (), "is not valid Unicode (a lone surrogate)"
         return None
     if isinstance(value, int):
-        return None if value in _INT_RANGE else ("", "integer does not fit in 64 bits")
+        return None if value in _INT_RANGE else ((), "integer does not fit in 64 bits")
     if isinstance(value, float):
-        return None if math.isfinite(value) else ("", "must be a finite number (no NaN or infinity)")
+        return None if math.isfinite(value) else ((), "must be a finite number (no NaN or infinity)")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                return "", f"keys must be strings, got {type(key).__name__} {key!r}"
+                return (), f"keys must be strings, got {type(key).__name__} {key!r}"
             problem = _json_problem(key)
             if problem is not None:
-                return "", f"key {key!r} {problem[1]}"
+                return (), f"key {key!r} {problem[1]}"
             problem = _json_problem(item)
             if problem is not None:
-                return f".{key}" + problem[0], problem[1]
+                return (key, *problem[0]), problem[1]
         return None
     if isinstance(value, list):
         for index, item in enumerate(value):
             problem = _json_problem(item)
             if problem is not None:
-                return f"[{index}]" + problem[0], problem[1]
+                return (index, *problem[0]), problem[1]
         return None
-    return "", f"{type(value).__name__} is not a JSON value"
+    return (), f"{type(value).__name__} is not a JSON value"
 
 
 def content_digest(manifest: Manifest, document_digest: str) -> str:
