@@ -38,7 +38,7 @@ from llm_registry.assets.validation import validate_spec
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.digests import digest_of
 from llm_registry.domain.kinds import Kind, parse_kind
-from llm_registry.domain.names import DEFAULT_NAMESPACE, parse_alias, parse_name, validate_namespace
+from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, parse_alias, parse_name, validate_namespace
 from llm_registry.domain.references import LATEST, Reference, SelectorType, parse_reference
 from llm_registry.domain.times import parse_time, utc_now
 from llm_registry.domain.versions import parse_version, sort_key, version_key
@@ -119,9 +119,7 @@ class AssetService:
         digest = documents.content_digest(parsed, document_digest)
         for attempt in range(3):
             try:
-                return self._register(
-                    parsed, name.namespace, name.name, version, dependency_refs, document_digest, digest, actor
-                )
+                return self._register(parsed, name, version, dependency_refs, document_digest, digest, actor)
             except sa.exc.IntegrityError:
                 # A concurrent writer (another process, or PostgreSQL) inserted the same
                 # asset or version first: run again, now seeing its row.
@@ -132,8 +130,7 @@ class AssetService:
     def _register(
         self,
         parsed: Manifest,
-        namespace: str,
-        asset_name: str,
+        name: AssetName,
         version: Any,
         dependency_refs: list[Reference],
         document_digest: str,
@@ -141,7 +138,7 @@ class AssetService:
         actor: str,
     ) -> tuple[VersionDocument, bool]:
         kind = parsed.kind
-        name = parse_name(f"{namespace}/{asset_name}")
+        namespace, asset_name = name
         key = version_key(version)
         with self.store.write() as tx:
             existing = tx.find_version(kind, name, key)
@@ -264,13 +261,6 @@ class AssetService:
     def resolve(self, ref: str | Reference) -> VersionDocument:
         """The version a reference chooses; same rules as ``get``."""
         return self.get(ref)
-
-    def find(self, ref: str | Reference) -> VersionDocument | None:
-        """Like ``get`` but None when nothing matches."""
-        parsed = self.parse_reference(ref)
-        with self.store.read() as tx:
-            row = find_by_reference(tx, parsed)
-            return documents.to_document(row) if row else None
 
     def get_asset(self, ref: str | Reference) -> AssetSummary:
         """An asset with its aliases, latest version and version count; raises NotFoundError."""

@@ -82,10 +82,6 @@ def sort_key(version: Version) -> SortKey:
     return SortKey(version.major, version.minor, version.patch, pre)
 
 
-def is_prerelease(version: Version) -> bool:
-    return bool(version.prerelease)
-
-
 @dataclass(frozen=True, slots=True)
 class VersionRange:
     """An npm-style range: ``^1.2``, ``~1.2.3``, ``>=1.0 <2``, ``1.x``, ``1.2 - 1.4``, ``a || b``."""

@@ -1,42 +1,13 @@
-"""The outbox table, shared by the SQLite and PostgreSQL stores."""
+"""Reading the outbox table (events are written by the asset store's compiled insert)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
 from llm_registry.events.models import Event
 from llm_registry.storage.schema import events
-
-_INSERT = events.insert()
-
-
-def append_event(
-    connection: sa.Connection,
-    *,
-    id: str,
-    type: str,
-    subject: str,
-    asset: str | None,
-    actor: str,
-    created_at: str,
-    payload: dict[str, Any],
-) -> None:
-    """Insert an event; call it inside the transaction of the change it records."""
-    connection.execute(
-        _INSERT,
-        {
-            "id": id,
-            "type": type,
-            "subject": subject,
-            "asset": asset,
-            "actor": actor,
-            "created_at": created_at,
-            "payload": payload,
-        },
-    )
 
 
 def list_events(
