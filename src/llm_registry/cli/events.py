@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -62,8 +66,8 @@ def _follow(
     """Print events as they come: JSON Lines with ``--json``, aligned lines otherwise."""
     deadline = None if max_wait is None else time.monotonic() + max_wait
     cursor = after
-    try:
-        while True:
+    with _stop_on_interrupt() as stop:
+        while not stop.is_set():
             page = registry.events(after=cursor, type=types, subject=subject, actor=actor, limit=limit)
             for event in page.items:
                 if state.json:
@@ -76,10 +80,22 @@ def _follow(
                 return
             if len(page.items) == limit:
                 continue  # a backlog: read on without waiting
-            time.sleep(POLL_INTERVAL if remaining is None else min(POLL_INTERVAL, remaining))
-    except KeyboardInterrupt:
-        # Ctrl-C is how a follow ends: a normal exit, not an abort.
-        return
+            stop.wait(POLL_INTERVAL if remaining is None else min(POLL_INTERVAL, remaining))
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[threading.Event]:
+    """Ctrl-C (SIGINT) or SIGTERM ends a follow normally: the signal sets an event that the loop
+    checks between polls, instead of raising in the middle of a read."""
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # only there can handlers be set
+        previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def register(app: typer.Typer) -> None:
