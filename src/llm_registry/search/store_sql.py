@@ -24,6 +24,7 @@ from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Compa
 from llm_registry.search.interfaces import HitRow
 from llm_registry.search.models import SearchQuery, Sort
 from llm_registry.search.schema import search_documents, search_popularity
+from llm_registry.storage.compiled import CompiledStatement, dump_json
 from llm_registry.storage.schema import dependencies, versions
 
 MAX_BODY = 200_000
@@ -32,6 +33,7 @@ FACET_VALUES = 50
 # in search_documents (a filter or facet on them reads versions.spec).
 BODY_KEYS = ("card", "template", "messages")
 _P = sa.bindparam
+_JSON_KEYS = ("tags", "spec", "annotations")
 d = search_documents
 pop = search_popularity
 _PINS = sa.func.coalesce(pop.c.pins, 0)
@@ -60,6 +62,38 @@ def document_text(row: VersionRow) -> dict[str, str]:
     }
 
 
+def _assets_of(items: Sequence[tuple[VersionRow, Sequence[str]]]) -> set[str]:
+    return {row.asset_id for row, _ in items}
+
+
+def _current_version_query() -> sa.Select[Any]:
+    """The id of an asset's current version ("" when none): the highest active release, else
+    the highest version not yanked, leaving out ``exclude``. Two walks down the precedence index,
+    each stopping at its first row, rather than a sort of every version of the asset."""
+    precedence = (
+        versions.c.major.desc(),
+        versions.c.minor.desc(),
+        versions.c.patch.desc(),
+        versions.c.prerelease_key.desc(),
+    )
+    mine = sa.and_(versions.c.asset_id == _P("for_asset"), versions.c.id != _P("exclude"))
+    best_release = (
+        sa.select(versions.c.id)
+        .where(mine, versions.c.status == "active", versions.c.is_prerelease == sa.false())
+        .order_by(*precedence)
+        .limit(1)
+        .scalar_subquery()
+    )
+    best_other = (
+        sa.select(versions.c.id)
+        .where(mine, versions.c.status != "yanked")
+        .order_by(*precedence)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.select(sa.func.coalesce(best_release, best_other, ""))
+
+
 def glob_to_like(pattern: str) -> str:
     """``*`` any run, ``?`` one character; without either, a substring match."""
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -69,37 +103,45 @@ def glob_to_like(pattern: str) -> str:
 
 
 class SqlSearchIndex:
-    """Implements SearchIndex; subclasses supply the dialect's text search and JSON access."""
+    """Implements SearchIndex; subclasses supply the dialect's text search and JSON access.
+
+    Writes run inside the asset service's transactions, on the hot path of every registration:
+    they are statements compiled once (``writes``) and run on the driver's cursor, each by index.
+    A registration inserts its document already marked current or not (the current version is
+    known once its row is in ``versions``), so the text index is told of at most one other
+    document, the one that stops being current.
+    """
 
     backend = "sql"
     text_selects_current = False  # whether match() alone keeps to current documents
 
     def __init__(self) -> None:
-        self._insert = (
-            d.insert()
-            .values(
-                version_id=_P("version_id"),
-                asset_id=_P("asset_id"),
-                kind=_P("kind"),
-                namespace=_P("namespace"),
-                name=_P("name"),
-                version=_P("version"),
-                status=_P("status"),
-                license=_P("license"),
-                description=_P("description"),
-                tags=_P("tags", type_=d.c.tags.type),
-                spec=_P("spec", type_=d.c.spec.type),
-                annotations=_P("annotations", type_=d.c.annotations.type),
-                is_current=False,
-                created_at=_P("created_at"),
-                updated_at=_P("updated_at"),
-                tsv=self.tsv_expression(),
-            )
-            # RETURNING with executemany ("insertmanyvalues"): ids come back in parameter order.
-            .returning(d.c.doc_id, sort_by_parameter_order=True)
-        )
-        self._update = (
-            d.update()
+        self._writes: dict[str, CompiledStatement] | None = None
+        document = {
+            "version_id": _P("version_id"),
+            "asset_id": _P("asset_id"),
+            "kind": _P("kind"),
+            "namespace": _P("namespace"),
+            "name": _P("name"),
+            "version": _P("version"),
+            "status": _P("status"),
+            "license": _P("license"),
+            "description": _P("description"),
+            "tags": _P("tags", type_=d.c.tags.type),
+            "spec": _P("spec", type_=d.c.spec.type),
+            "annotations": _P("annotations", type_=d.c.annotations.type),
+            "is_current": _P("is_current", type_=sa.Boolean),
+            "created_at": _P("created_at"),
+            "updated_at": _P("updated_at"),
+        }
+        tsv = self.tsv_expression()
+        text = {} if tsv is None else {"tsv": tsv}
+        # Many documents at once (bulk loads): RETURNING with executemany ("insertmanyvalues")
+        # gives the ids back in parameter order.
+        self._insert_many = d.insert().values({**document, **text}).returning(d.c.doc_id, sort_by_parameter_order=True)
+        self._statements: dict[str, Any] = {
+            "insert": d.insert().values({**document, **text}).returning(d.c.doc_id),
+            "update": d.update()
             .where(d.c.version_id == _P("for_version"))
             .values(
                 status=_P("status"),
@@ -108,73 +150,53 @@ class SqlSearchIndex:
                 tags=_P("tags", type_=d.c.tags.type),
                 annotations=_P("annotations", type_=d.c.annotations.type),
                 updated_at=_P("updated_at"),
-                tsv=self.tsv_expression(),
+                **text,
             )
-            .returning(d.c.doc_id)
-        )
-        precedence = (
-            versions.c.major.desc(),
-            versions.c.minor.desc(),
-            versions.c.patch.desc(),
-            versions.c.prerelease_key.desc(),
-        )
-        mine = sa.and_(versions.c.asset_id == _P("for_asset"), versions.c.id != _P("exclude"))
-        # Two index walks down the precedence index, each stopping at its first hit, rather
-        # than one sort of every version of the asset.
-        best_release = (
-            sa.select(versions.c.id)
-            .where(mine, versions.c.status == "active", versions.c.is_prerelease == sa.false())
-            .order_by(*precedence)
-            .limit(1)
-            .scalar_subquery()
-        )
-        best_other = (
-            sa.select(versions.c.id)
-            .where(mine, versions.c.status != "yanked")
-            .order_by(*precedence)
-            .limit(1)
-            .scalar_subquery()
-        )
-        # The refresh in one statement. The uncorrelated subqueries run once each (InitPlans
-        # on PostgreSQL, cached on SQLite); only the documents whose flag changes are written,
-        # found by index: the asset's current one and the new one. (An OR of both conditions
-        # would read every document of an asset with thousands of versions.)
-        current = sa.func.coalesce(best_release, best_other, "")
-        touched = sa.union(
-            sa.select(d.c.doc_id).where(d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true()),
-            sa.select(d.c.doc_id).where(d.c.version_id == current),
-        )
-        self._set_current = (
-            d.update()
-            .where(d.c.doc_id.in_(touched), d.c.is_current != (d.c.version_id == current))
-            .values(is_current=d.c.version_id == current)
-            .returning(d.c.doc_id, d.c.is_current)
-        )
-        self._add_pins = sa.text(
-            "INSERT INTO search_popularity (asset_id, pins) VALUES (:asset_id, :pins)"
-            " ON CONFLICT (asset_id) DO UPDATE SET pins = search_popularity.pins + excluded.pins"
-        )
-        self._drop_pins = (
-            pop.update()
+            .returning(d.c.doc_id, d.c.is_current),
+            "current_version": _current_version_query(),
+            "current_documents": sa.select(d.c.doc_id, d.c.version_id).where(
+                d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true()
+            ),
+            "document_of": sa.select(d.c.doc_id).where(d.c.version_id == _P("for_version")),
+            "set_current": d.update().where(d.c.doc_id == _P("doc_id")).values(is_current=_P("flag", type_=sa.Boolean)),
+            # The asset's other current documents, when a new one has just become current.
+            "clear_current": d.update()
+            .where(d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true(), d.c.doc_id != _P("keep"))
+            .values(is_current=False)
+            .returning(d.c.doc_id),
+            "add_pins": sa.text(
+                "INSERT INTO search_popularity (asset_id, pins) VALUES (:asset_id, :pins)"
+                " ON CONFLICT (asset_id) DO UPDATE SET pins = search_popularity.pins + excluded.pins"
+            ),
+            "drop_pins": pop.update()
             .where(
                 pop.c.asset_id.in_(
                     sa.select(dependencies.c.target_asset_id).where(dependencies.c.version_id == _P("version_id"))
                 )
             )
-            .values(pins=pop.c.pins - 1)
-        )
-        self._delete = d.delete().where(d.c.version_id == _P("for_version"))
+            .values(pins=pop.c.pins - 1),
+            "delete": d.delete().where(d.c.version_id == _P("for_version")),
+        }
+
+    def writes(self, connection: sa.Connection) -> dict[str, CompiledStatement]:
+        """The write statements (``statements``), compiled on first use for the connection's
+        dialect; one index serves one store, so one dialect."""
+        if self._writes is None:
+            self._writes = {
+                name: CompiledStatement(statement, connection.dialect) for name, statement in self._statements.items()
+            }
+        return self._writes
 
     # ------------------------------------------------------------ dialect hooks
     def tsv_expression(self) -> Any:
         """The value of ``tsv`` from the bound texts (None where another table holds the text)."""
         return None
 
-    def write_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], *, new: bool) -> None:
-        """Store the texts of ``doc_id`` where the backend matches them."""
+    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str], bool]]) -> None:
+        """Store the texts of new documents: ``(doc_id, texts, is_current)``."""
 
-    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str]]]) -> None:
-        """Store the texts of new documents (``(doc_id, texts)`` pairs; not current yet)."""
+    def rewrite_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], current: bool) -> None:
+        """Replace the texts of a document (its labels changed)."""
 
     def delete_text(self, connection: sa.Connection, version_id: str) -> None:
         """Drop the texts of a version's document (before the document itself)."""
@@ -216,37 +238,55 @@ class SqlSearchIndex:
         self.index_versions(tx, [(row, pinned_assets)])
 
     def index_versions(self, tx: Any, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
-        """Index newly registered versions, each with the asset ids it pins, in a fixed number
-        of statements (executemany) and one per asset: the bulk form of ``index_version``."""
+        """Index newly registered versions (their rows already in ``versions``), each with the
+        asset ids it pins: one insert (executemany for many), the text, and per asset whose
+        current version is among them, one update of the document that was current."""
         if not items:
             return
         connection = connection_of(tx)
+        w = self.writes(connection)
+        current = {asset_id: self._current_version(connection, asset_id, "") for asset_id in _assets_of(items)}
         texts = [document_text(row) for row, _ in items]
-        values = [{**self._values(row), **text} for (row, _), text in zip(items, texts, strict=True)]
-        doc_ids = list(connection.execute(self._insert, values).scalars())
-        self.write_texts(connection, list(zip(doc_ids, texts, strict=True)))
-        self._refresh_current(connection, sorted({row.asset_id for row, _ in items}), exclude="")
+        flags = [current[row.asset_id] == row.id for row, _ in items]
+        values = [
+            {**self._values(row), **text, "is_current": flag}
+            for (row, _), text, flag in zip(items, texts, flags, strict=True)
+        ]
+        if len(values) == 1:
+            doc_ids = [w["insert"].fetch(connection, self._encoded(values[0]))[0][0]]
+        else:
+            doc_ids = list(connection.execute(self._insert_many, values).scalars())
+        self.write_texts(connection, list(zip(doc_ids, texts, flags, strict=True)))
+        changes: list[tuple[int, bool]] = []
+        for (row, _), doc_id, flag in zip(items, doc_ids, flags, strict=True):
+            if flag:
+                cleared = w["clear_current"].fetch(connection, {"for_asset": row.asset_id, "keep": doc_id})
+                changes.extend((int(old), False) for (old,) in cleared)
+        if changes:
+            self.current_changed(connection, changes)
         pins = Counter(asset for _, pinned in items for asset in set(pinned))
         if pins:
-            connection.execute(self._add_pins, [{"asset_id": a, "pins": n} for a, n in sorted(pins.items())])
+            w["add_pins"].execute_many(connection, [{"asset_id": a, "pins": n} for a, n in sorted(pins.items())])
 
     def update_version(self, tx: Any, row: VersionRow) -> None:
         connection = connection_of(tx)
         text = document_text(row)
         values = {**self._values(row), **text, "for_version": row.id}
-        doc_id = connection.execute(self._update, values).scalar_one_or_none()
-        if doc_id is None:  # registered before the index existed: index it now
+        updated = self.writes(connection)["update"].fetch(connection, self._encoded(values))
+        if not updated:  # registered before the index existed: index it now
             self.index_version(tx, row, [])
             return
-        self.write_text(connection, doc_id, text, new=False)
-        self._refresh_current(connection, [row.asset_id], exclude="")
+        ((doc_id, is_current),) = updated
+        self.rewrite_text(connection, doc_id, text, bool(is_current))
+        self._refresh_current(connection, row.asset_id, exclude="")
 
     def remove_version(self, tx: Any, row: VersionRow) -> None:
         connection = connection_of(tx)
-        connection.execute(self._drop_pins, {"version_id": row.id})
+        w = self.writes(connection)
+        w["drop_pins"].execute(connection, {"version_id": row.id})
         self.delete_text(connection, row.id)
-        connection.execute(self._delete, {"for_version": row.id})
-        self._refresh_current(connection, [row.asset_id], exclude=row.id)
+        w["delete"].execute(connection, {"for_version": row.id})
+        self._refresh_current(connection, row.asset_id, exclude=row.id)
 
     @staticmethod
     def _values(row: VersionRow) -> dict[str, Any]:
@@ -267,13 +307,30 @@ class SqlSearchIndex:
             "updated_at": row.updated_at,
         }
 
-    def _refresh_current(self, connection: sa.Connection, asset_ids: Sequence[str], *, exclude: str) -> None:
-        """Mark the current version of each asset (``exclude``: a version about to go)."""
-        changes: list[tuple[int, bool]] = []
-        for asset_id in asset_ids:
-            result = connection.execute(self._set_current, {"for_asset": asset_id, "exclude": exclude})
-            changes.extend((int(doc_id), bool(flag)) for doc_id, flag in result)
+    @staticmethod
+    def _encoded(values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` for a compiled statement, which takes JSON columns as text."""
+        return {**values, **{key: dump_json(values[key]) for key in _JSON_KEYS if key in values}}
+
+    def _current_version(self, connection: sa.Connection, asset_id: str, exclude: str) -> str:
+        """The id of the version a search shows for the asset ("" when none), leaving out
+        ``exclude`` (a version about to go)."""
+        ((version_id,),) = self.writes(connection)["current_version"].fetch(
+            connection, {"for_asset": asset_id, "exclude": exclude}
+        )
+        return str(version_id)
+
+    def _refresh_current(self, connection: sa.Connection, asset_id: str, *, exclude: str) -> None:
+        """Mark the current version of the asset after a change of status or a delete."""
+        w = self.writes(connection)
+        current = self._current_version(connection, asset_id, exclude)
+        marked = w["current_documents"].fetch(connection, {"for_asset": asset_id})
+        changes = [(int(doc_id), False) for doc_id, version_id in marked if version_id != current]
+        if current and all(version_id != current for _, version_id in marked):
+            documents = w["document_of"].fetch(connection, {"for_version": current})
+            changes.extend((int(doc_id), True) for (doc_id,) in documents)
         if changes:
+            w["set_current"].execute_many(connection, [{"doc_id": doc_id, "flag": flag} for doc_id, flag in changes])
             self.current_changed(connection, changes)
 
     # ------------------------------------------------------------------- reads

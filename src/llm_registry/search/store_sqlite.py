@@ -36,6 +36,10 @@ def fts_query(terms: Sequence[str], *, current: bool = False) -> str:
     return f"{query} AND state : {CURRENT}" if current else query
 
 
+def _state(current: bool) -> str:
+    return CURRENT if current else ""
+
+
 class Fts5SearchIndex(SqlSearchIndex):
     backend = "sqlite"
     # A text query for current documents asks FTS5 for them (``state``). Saying it again in SQL
@@ -45,38 +49,34 @@ class Fts5SearchIndex(SqlSearchIndex):
 
     def __init__(self) -> None:
         super().__init__()
-        self._fts_insert = sa.text(
-            "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
-            " VALUES (:doc_id, :name_text, :tags_text, :description_text, :body_text, '')"
-        )
-        self._fts_replace = sa.text(
-            "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
-            " SELECT :doc_id, :name_text, :tags_text, :description_text, :body_text,"
-            f" CASE WHEN is_current THEN '{CURRENT}' ELSE '' END FROM search_documents WHERE doc_id = :doc_id"
-        )
-        self._fts_state = sa.text("UPDATE search_fts SET state = :state WHERE rowid = :doc_id")
-        self._fts_delete = sa.text("DELETE FROM search_fts WHERE rowid = :doc_id")
-        self._fts_delete_version = sa.text(
-            "DELETE FROM search_fts WHERE rowid = (SELECT doc_id FROM search_documents WHERE version_id = :version_id)"
+        self._statements.update(
+            fts_insert=sa.text(
+                "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
+                " VALUES (:doc_id, :name_text, :tags_text, :description_text, :body_text, :state)"
+            ),
+            fts_state=sa.text("UPDATE search_fts SET state = :state WHERE rowid = :doc_id"),
+            fts_delete=sa.text("DELETE FROM search_fts WHERE rowid = :doc_id"),
+            fts_delete_version=sa.text(
+                "DELETE FROM search_fts"
+                " WHERE rowid = (SELECT doc_id FROM search_documents WHERE version_id = :version_id)"
+            ),
         )
 
-    def write_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], *, new: bool) -> None:
-        if new:
-            connection.execute(self._fts_insert, {"doc_id": doc_id, **text})
-            return
-        connection.execute(self._fts_delete, {"doc_id": doc_id})
-        connection.execute(self._fts_replace, {"doc_id": doc_id, **text})
+    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str], bool]]) -> None:
+        rows = [{"doc_id": doc_id, **text, "state": _state(current)} for doc_id, text, current in texts]
+        self.writes(connection)["fts_insert"].execute_many(connection, rows)
 
-    def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str]]]) -> None:
-        connection.execute(self._fts_insert, [{"doc_id": doc_id, **text} for doc_id, text in texts])
+    def rewrite_text(self, connection: sa.Connection, doc_id: int, text: dict[str, str], current: bool) -> None:
+        w = self.writes(connection)
+        w["fts_delete"].execute(connection, {"doc_id": doc_id})
+        w["fts_insert"].execute(connection, {"doc_id": doc_id, **text, "state": _state(current)})
 
     def delete_text(self, connection: sa.Connection, version_id: str) -> None:
-        connection.execute(self._fts_delete_version, {"version_id": version_id})
+        self.writes(connection)["fts_delete_version"].execute(connection, {"version_id": version_id})
 
     def current_changed(self, connection: sa.Connection, changes: Sequence[tuple[int, bool]]) -> None:
-        connection.execute(
-            self._fts_state, [{"doc_id": doc_id, "state": CURRENT if flag else ""} for doc_id, flag in changes]
-        )
+        rows = [{"doc_id": doc_id, "state": _state(flag)} for doc_id, flag in changes]
+        self.writes(connection)["fts_state"].execute_many(connection, rows)
 
     def match(self, terms: Sequence[str], *, current: bool) -> tuple[Any, ColumnElement[Any]]:
         # The FTS table joins the documents directly, so bm25() (which costs per row) runs only
