@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
+from llm_registry.storage.checkpoint import Checkpointer
 from llm_registry.storage.engine import create_sqlite_engine
 
 
@@ -26,6 +27,7 @@ class SqliteAssetStore(SqlAssetStore):
         # busy-wait of the file lock, which other processes still go through.
         self._write_lock = threading.Lock()
         self._writer: sa.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
         # Idle reader connections, reused by whichever thread reads next. deque's append and
         # pop are atomic, so taking and returning one needs no lock.
         self._idle_readers: collections.deque[sa.Connection] = collections.deque()
@@ -54,9 +56,20 @@ class SqliteAssetStore(SqlAssetStore):
     def write(self) -> Iterator[SqlTransaction]:
         with self._write_lock:
             if self._writer is None or self._writer.closed:
-                self._writer = self.engine.connect().execution_options(sqlite_immediate=True)
+                self._writer = self._connect_writer()
             with _transaction(self._writer, "BEGIN IMMEDIATE"):
                 yield self.transaction_class(self._writer, self.statements)
+            assert self._checkpointer is not None
+            self._checkpointer.committed()
+
+    def _connect_writer(self) -> sa.Connection:
+        """The writer's connection; its commits leave checkpoints to the checkpointer's thread."""
+        writer = self.engine.connect().execution_options(sqlite_immediate=True)
+        writer.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
+        writer.commit()
+        if self._checkpointer is None:
+            self._checkpointer = Checkpointer(self.path)
+        return writer
 
     def close(self) -> None:
         with self._readers_lock:
@@ -65,6 +78,9 @@ class SqliteAssetStore(SqlAssetStore):
         for connection in readers:
             connection.close()
         with self._write_lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
