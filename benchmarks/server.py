@@ -1,9 +1,11 @@
 """Benchmark of the REST server: a real ``llm-registry serve`` process under keep-alive load.
 
 Preloads ``--versions`` versions (embedded, before the server starts) and creates a developer
-user, then starts two servers one after the other on the same registry, each with ``--workers``
-processes on 127.0.0.1, and drives each with ``--connections`` concurrent keep-alive connections,
-``--duration`` seconds per scenario:
+user, then starts two servers at once on the same registry, each with ``--workers`` processes on
+127.0.0.1, and drives them with ``--connections`` concurrent keep-alive connections,
+``--duration`` seconds per scenario. The three GET scenarios take turns (``--rounds`` turns of
+``duration / rounds`` seconds each), so that the authentication overhead compares figures taken
+side by side, not minutes apart on a machine whose speed drifts:
 
 1. the open server (``serve --no-auth``):
 
@@ -54,6 +56,7 @@ from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 
 HOST = "127.0.0.1"
+SETTLE_SECONDS = 0.5
 VERSIONS_PER_ASSET = 100
 NAMESPACE = "bench"
 USER, PASSWORD, ROLE = "bench-dev", "bench-password-0123456789", "developer"
@@ -136,26 +139,42 @@ async def connection_loop(
 
 
 async def drive(port: int, make_request: Callable[[int], bytes], connections: int, duration: float,
-                warmup: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors: list[int] = []
+                warmup: float) -> Samples:
+    """Latencies (seconds) and error statuses of ``duration`` seconds of load, after ``warmup``."""
+    samples = Samples()
     start = time.perf_counter()
     warm_until = start + warmup
     stop_at = warm_until + duration
     await asyncio.gather(*(
-        connection_loop(port, make_request, n, stop_at, warm_until, latencies, errors) for n in range(connections)
+        connection_loop(port, make_request, n, stop_at, warm_until, samples.latencies, samples.errors)
+        for n in range(connections)
     ))
-    measured = time.perf_counter() - warm_until
-    latencies.sort()
+    samples.seconds = time.perf_counter() - warm_until
+    return samples
 
-    def percentile(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
 
-    return {
-        "requests": len(latencies), "errors": len(errors), "error_statuses": sorted(set(errors)),
-        "rps": round(len(latencies) / measured, 1), "p50_ms": percentile(0.50), "p95_ms": percentile(0.95),
-        "p99_ms": percentile(0.99),
-    }
+class Samples:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: list[int] = []
+        self.seconds = 0.0
+
+    def add(self, other: Samples) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.seconds += other.seconds
+
+    def summary(self) -> dict[str, Any]:
+        latencies = sorted(self.latencies)
+
+        def percentile(p: float) -> float:
+            return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
+
+        return {
+            "requests": len(latencies), "errors": len(self.errors), "error_statuses": sorted(set(self.errors)),
+            "rps": round(len(latencies) / self.seconds, 1) if self.seconds else 0.0, "p50_ms": percentile(0.50),
+            "p95_ms": percentile(0.95), "p99_ms": percentile(0.99),
+        }
 
 
 def get_exact_request(assets: int, versions: int, bearer: str | None = None) -> Callable[[int], bytes]:
@@ -258,6 +277,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="Concurrent keep-alive connections.")
     parser.add_argument("--duration", type=float, default=10.0, help="Measured seconds per scenario (max 120).")
     parser.add_argument("--warmup", type=float, default=1.0, help="Unmeasured seconds before each scenario.")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="Turns the three GET scenarios take, each duration/rounds seconds (default 5).")
     parser.add_argument("--postgres", metavar="URL", help="Run on this (empty) PostgreSQL database instead of SQLite.")
     parser.add_argument("--access-log", action="store_true", help="Keep the server's JSON access log on.")
     args = parser.parse_args()
@@ -278,21 +299,36 @@ def main() -> None:
                 "LLM_REGISTRY_RATE_LIMITS": GENEROUS_RATE_LIMITS, "LLM_REGISTRY_RATE_LIMIT_BACKEND": "memory",
                 "LLM_REGISTRY_ANONYMOUS_READ": "false"}
     results: dict[str, Any] = {}
+    open_port, auth_port = free_port(), free_port()
     try:
-        # 1. The open server.
-        port = free_port()
-        with running_server(server_command(location, port, args.workers, no_auth=True), base_env, port,
-                            folder / "server-open.log"):
+        # Both servers run at once on the same registry (an idle one costs no CPU), so that the GETs
+        # with and without authentication can take turns: on a shared machine whose speed drifts,
+        # only measurements taken side by side compare.
+        with running_server(server_command(location, open_port, args.workers, no_auth=True), base_env, open_port,
+                            folder / "server-open.log"), \
+                running_server(server_command(location, auth_port, args.workers, no_auth=False), auth_env, auth_port,
+                               folder / "server-auth.log"):
+            token, key = credentials(auth_port)
+            gets = {
+                "get_exact": (open_port, get_exact_request(assets, args.versions)),
+                "get_exact_jwt": (auth_port, get_exact_request(assets, args.versions, token)),
+                "get_exact_api_key": (auth_port, get_exact_request(assets, args.versions, key)),
+            }
+            taken = {name: Samples() for name in gets}
+            for round_ in range(args.rounds):
+                for name, (port, make_request) in gets.items():
+                    # Let the workers go idle first: new connections go to whichever worker is
+                    # waiting in accept(), so a worker still busy with the last turn's requests
+                    # would leave most of this turn's connections to the other one.
+                    time.sleep(SETTLE_SECONDS)
+                    warmup = args.warmup if round_ == 0 else 0.2
+                    taken[name].add(asyncio.run(
+                        drive(port, make_request, args.connections, duration / args.rounds, warmup)))
+            results.update({name: samples.summary() for name, samples in taken.items()})
             for name, make_request in scenarios(assets, args.versions).items():
-                results[name] = asyncio.run(drive(port, make_request, args.connections, duration, args.warmup))
-        # 2. The authenticating server, on the same registry, once the open one has stopped.
-        port = free_port()
-        with running_server(server_command(location, port, args.workers, no_auth=False), auth_env, port,
-                            folder / "server-auth.log"):
-            token, key = credentials(port)
-            for name, bearer in (("get_exact_jwt", token), ("get_exact_api_key", key)):
-                make_request = get_exact_request(assets, args.versions, bearer)
-                results[name] = asyncio.run(drive(port, make_request, args.connections, duration, args.warmup))
+                if name != "get_exact":
+                    samples = asyncio.run(drive(open_port, make_request, args.connections, duration, args.warmup))
+                    results[name] = samples.summary()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     open_rps = results["get_exact"]["rps"]

@@ -203,3 +203,101 @@ def test_stopping_during_registrations_leaves_no_partial_write(tmp_path: Path, s
             _complete(registry, acknowledged)
         except RegistryError as error:  # pragma: no cover - the message is what matters
             raise AssertionError(error) from None
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    workers = []
+    for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+    return workers
+
+
+def _listening_and_connected(pid: int, port: int) -> tuple[set[str], int]:
+    """(inodes of the listening sockets, count of established connections) of process ``pid``
+    on local ``port``."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    listening: set[str] = set()
+    connected = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        if local_port == port and inode in inodes:
+            if state == "0A":
+                listening.add(inode)
+            connected += state == "01"
+    return listening, connected
+
+
+def test_workers_each_listen_on_their_own_socket_and_share_connections(tmp_path: Path) -> None:
+    server = Server(str(tmp_path / "registry"), "--workers", "2", "--no-auth", log=tmp_path / "server.log")
+    clients: list[httpx.Client] = []
+    try:
+        server.wait_ready()
+        workers = _workers(server.process.pid)
+        assert len(workers) == 2
+        one, other = (_listening_and_connected(pid, server.port)[0] for pid in workers)
+        assert len(one) == len(other) == 1
+        assert one != other  # not one socket shared by both
+        # A burst of keep-alive connections, as a load balancer or a pool opens them.
+        clients = [httpx.Client(base_url=server.url) for _ in range(32)]
+        barrier = threading.Barrier(len(clients))
+
+        def connect(client: httpx.Client) -> None:
+            barrier.wait()
+            client.get("/health").raise_for_status()
+
+        threads = [threading.Thread(target=connect, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        connected = [_listening_and_connected(pid, server.port)[1] for pid in workers]
+        assert sum(connected) == 32
+        # Spread by address hash: both workers serve a fair share (all-to-one was the failure).
+        assert min(connected) >= 6, connected
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+        server.kill_leftovers()
+
+
+def test_a_killed_worker_is_replaced_and_no_connection_is_left_waiting(tmp_path: Path) -> None:
+    server = Server(str(tmp_path / "registry"), "--workers", "2", "--no-auth", log=tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        first, second = _workers(server.process.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while first in _workers(server.process.pid) or len(_workers(server.process.pid)) < 2:
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.1)
+        server.wait_ready()
+        # The dead worker's socket is closed everywhere: were it still open, the connections the
+        # kernel gave it would wait forever. Every new connection is answered.
+        for _ in range(40):
+            assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+    finally:
+        server.stop()
+        server.kill_leftovers()
+
+
+def test_a_port_in_use_stops_serve_before_any_worker_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(SCRIPT), "--registry", str(tmp_path / "registry"), "serve", "--port", str(port), "--workers", "2",
+             "--no-auth"], capture_output=True, env=CLEAN_ENV, timeout=60, check=False,
+        )
+    assert result.returncode == 3
+    assert b"cannot listen on 127.0.0.1:" in result.stdout + result.stderr

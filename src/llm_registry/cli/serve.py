@@ -6,7 +6,6 @@ import logging.config
 import math
 import os
 import signal
-import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,7 +67,6 @@ def run_server(settings: Settings) -> None:
         "without authentication (--no-auth)" if settings.no_auth else "accepting every request as 'anonymous'",
     )
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(
         app, factory=settings.workers > 1, host=settings.host, port=settings.port, workers=settings.workers,
@@ -85,14 +83,14 @@ def run_server(settings: Settings) -> None:
         if not server.started:  # it could not bind, or the app did not start: uvicorn logged why
             raise SystemExit(STARTUP_FAILURE)
         return
-    sock = config.bind_socket()
-    # uvicorn opens the shared socket with protocol 0, so asyncio does not set TCP_NODELAY on
-    # the connections the workers accept (it does so only for IPPROTO_TCP sockets). Linux
-    # copies the listener's TCP_NODELAY to accepted sockets: without it a response, written
-    # as headers then body, waits for Nagle and the client's delayed ACK (~40 ms each).
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[sock]).run()
+    from llm_registry.api.rest.workers import ReusePortMultiprocess
+
+    try:
+        supervisor = ReusePortMultiprocess(config)
+    except OSError as exc:
+        logging.getLogger("llm_registry.server").error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
+        raise SystemExit(STARTUP_FAILURE) from exc
+    supervisor.run()
 
 
 def _exit_quietly(signum: int, frame: object) -> None:
