@@ -315,8 +315,11 @@ def main() -> None:
                 "get_exact_api_key": (auth_port, get_exact_request(assets, args.versions, key)),
             }
             taken = {name: Samples() for name in gets}
+            names = list(gets)
             for round_ in range(args.rounds):
-                for name, (port, make_request) in gets.items():
+                # Each turn starts with another scenario, so no scenario always follows the same one.
+                for name in names[round_ % 3:] + names[:round_ % 3]:
+                    port, make_request = gets[name]
                     # Let the workers go idle first: new connections go to whichever worker is
                     # waiting in accept(), so a worker still busy with the last turn's requests
                     # would leave most of this turn's connections to the other one.

@@ -274,7 +274,7 @@ def test_a_killed_worker_is_replaced_and_no_connection_is_left_waiting(tmp_path:
     server = Server(str(tmp_path / "registry"), "--workers", "2", "--no-auth", log=tmp_path / "server.log")
     try:
         server.wait_ready()
-        first, second = _workers(server.process.pid)
+        first, _ = _workers(server.process.pid)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while first in _workers(server.process.pid) or len(_workers(server.process.pid)) < 2:

@@ -374,3 +374,12 @@ def test_digest_of_is_canonical_json_sha256_whatever_the_key_order() -> None:
 def test_invalid_digests_are_invalid_digest(value: object) -> None:
     assert refused(functools.partial(validate_digest, value, field="content.digest")) == (
         "invalid_digest", "content.digest")
+
+
+@given(st.floats(min_value=0, max_value=253_402_300_799, allow_nan=False))
+def test_format_epoch_is_format_time_of_the_same_moment(seconds: float) -> None:
+    from datetime import UTC, datetime
+
+    from llm_registry.domain.times import format_epoch, format_time
+
+    assert format_epoch(seconds) == format_time(datetime.fromtimestamp(seconds, UTC))

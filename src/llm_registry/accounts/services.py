@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from ulid import ULID
 
@@ -25,7 +24,7 @@ from llm_registry.accounts.interfaces import (
 )
 from llm_registry.accounts.models import ApiKey, CreatedApiKey, NamespaceGrant, Principal, Role, TokenPair, User
 from llm_registry.accounts.tokens import TokenSigner
-from llm_registry.domain.times import format_time, parse_time
+from llm_registry.domain.times import format_epoch, parse_time
 from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from llm_registry.events.models import EventType
 
@@ -87,7 +86,7 @@ class AccountService:
         self.clock = clock
 
     def _now(self, offset: float = 0.0) -> str:
-        return format_time(datetime.fromtimestamp(self.clock() + offset, UTC))
+        return format_epoch(self.clock() + offset)
 
     # ----------------------------------------------------------------- users
     def create_user(self, username: str, password: str, role: str | Role, *, actor: str) -> User:
@@ -286,12 +285,17 @@ class AccountService:
             row = tx.find_api_key(prefix=prefix)
         if row is None or not keys.same_digest(row.secret_hash, secret):
             raise UnauthenticatedError("the API key is not valid")
-        now = self._now()
         if row.revoked_at is not None or row.owner_disabled:
             raise UnauthenticatedError("the API key is revoked")
+        moment = self.clock()
+        now = format_epoch(moment)
         if row.expires_at is not None and row.expires_at <= now:
             raise UnauthenticatedError("the API key has expired")
-        if row.last_used_at is None or row.last_used_at < self._now(-LAST_USED_PRECISION_SECONDS):
+        # Written at most once a minute per key: compare the minutes first, and format the
+        # time a minute ago only when they differ.
+        if row.last_used_at is None or (
+            row.last_used_at[:16] != now[:16] and row.last_used_at < format_epoch(moment - LAST_USED_PRECISION_SECONDS)
+        ):
             with self.store.write() as tx:
                 tx.touch_api_key(row.id, now)
         # A key never outranks its owner, even after the owner was demoted.

@@ -16,6 +16,12 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_FORMAT)
 
 
+def format_epoch(seconds: float) -> str:
+    """``format_time`` of a POSIX time, in a third of the time (it runs on every authenticated
+    request): ``isoformat`` of a UTC datetime ends ``+00:00`` where the stored form has ``Z``."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime(_FORMAT)
 
