@@ -93,11 +93,16 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     app.state.search_service = bootstrap.build_search_service(store, service)
     app.state.authenticator = authenticator or open_access
     install_error_handlers(app)
-    # Fixed paths before the ``/v1/{kinds}`` patterns that would also match them.
+    # Routes are tried in order, and the busiest (a version, an alias, a resolve) would otherwise
+    # be tried after forty others. They come first: each of their paths has a literal segment
+    # ("versions", "aliases", "resolve") where no other route has one, so none can take another's
+    # request. Then fixed paths, before the ``/v1/{kinds}`` patterns that would also match them.
+    for router in (versions.router, aliases.router, resolve.router):
+        app.include_router(router)
+    app.state.leading_routes = len(app.router.routes)
     app.include_router(lineage_routes.router)
     app.include_router(search_routes.router)
-    for router in (health.router, resolve.router, events.router, prompts.router, assets.router, versions.router,
-                   aliases.router):
+    for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:
         install_security(app, settings)

@@ -275,9 +275,11 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     before = len(app.router.routes)
     for router in (auth.router, users.router, api_keys.router, audit.router):
         app.include_router(router)
-    # Fixed paths must match before the app's ``/v1/{kinds}`` patterns would take them.
+    # Fixed paths must match before the app's ``/v1/{kinds}`` patterns would take them (after the
+    # leading routes, which cannot; see create_app).
     routes = app.router.routes
-    routes[:] = routes[before:] + routes[:before]
+    leading = getattr(app.state, "leading_routes", 0)
+    routes[:] = routes[:leading] + routes[before:] + routes[leading:before]
     if settings.bootstrap_admin:
         name, _, password = settings.bootstrap_admin.partition(":")
         if accounts.ensure_admin(name, password) is not None:
