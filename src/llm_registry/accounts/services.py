@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from ulid import ULID
 
@@ -23,7 +24,8 @@ from llm_registry.accounts.interfaces import (
     UserRow,
 )
 from llm_registry.accounts.models import ApiKey, CreatedApiKey, NamespaceGrant, Principal, Role, TokenPair, User
-from llm_registry.accounts.tokens import TokenSigner
+from llm_registry.accounts.recent import RecentCredentials
+from llm_registry.accounts.tokens import AccessClaims, TokenSigner
 from llm_registry.domain.times import format_epoch, parse_time
 from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from llm_registry.events.models import EventType
@@ -56,6 +58,11 @@ def check_username(username: str, field: str = "username") -> str:
     return username
 
 
+def _epoch(stored: str) -> float:
+    """A stored time (``…Z``) as POSIX seconds."""
+    return datetime.fromisoformat(stored.replace("Z", "+00:00")).timestamp()
+
+
 def _user(row: UserRow) -> User:
     return User(
         username=row.username, role=Role(row.role), disabled=row.disabled, created_at=row.created_at,
@@ -84,6 +91,7 @@ class AccountService:
         self.signer = signer
         self.refresh_ttl_seconds = refresh_ttl_seconds
         self.clock = clock
+        self._recent = RecentCredentials()
 
     def _now(self, offset: float = 0.0) -> str:
         return format_epoch(self.clock() + offset)
@@ -261,10 +269,27 @@ class AccountService:
 
     # --------------------------------------------------------- authentication
     def authenticate(self, bearer: str) -> Principal:
-        """The principal of an access token or API key; raises UnauthenticatedError otherwise."""
-        if keys.is_api_key(bearer):
-            return self._authenticate_key(bearer)
-        claims = self.signer.verify(bearer)
+        """The principal of an access token or API key; raises UnauthenticatedError otherwise.
+
+        When the store has a change counter (SQLite), the answer for a credential is reused
+        while nothing was committed since it was read (see ``recent``): a revocation is a
+        commit, so it is seen by the next request all the same."""
+        is_key = keys.is_api_key(bearer)
+        claims = None if is_key else self.signer.verify(bearer)
+        version = self.store.change_counter()
+        if version is None:
+            return self._authenticate_key(bearer)[0] if is_key else self._authenticate_session(claims)[0]
+        cache_key = self._recent.key(bearer)
+        principal = self._recent.get(cache_key, version, self.clock())
+        if principal is not None:
+            return principal
+        principal, good_until = self._authenticate_key(bearer) if is_key else self._authenticate_session(claims)
+        self._recent.put(cache_key, principal, version, good_until)
+        return principal
+
+    def _authenticate_session(self, claims: AccessClaims | None) -> tuple[Principal, float]:
+        """(the principal, until when the answer holds without a commit)."""
+        assert claims is not None
         now = self._now()
         with self.store.read() as tx:
             found = tx.find_session(claims.session_id)
@@ -275,9 +300,12 @@ class AccountService:
             raise UnauthenticatedError("the session has ended; log in again")
         if session.expires_at <= now:
             raise UnauthenticatedError("the session has expired; log in again")
-        return Principal(username=user.username, role=Role(user.role), session_id=session.id)
+        principal = Principal(username=user.username, role=Role(user.role), session_id=session.id)
+        return principal, min(_epoch(session.expires_at), claims.expires_at)
 
-    def _authenticate_key(self, text: str) -> Principal:
+    def _authenticate_key(self, text: str) -> tuple[Principal, float]:
+        """(the principal, until when the answer holds without a commit: the key's expiry, or
+        the moment its last-used time is due to be written)."""
         parts = keys.split_api_key(text)
         assert parts is not None
         prefix, secret = parts
@@ -291,16 +319,21 @@ class AccountService:
         now = format_epoch(moment)
         if row.expires_at is not None and row.expires_at <= now:
             raise UnauthenticatedError("the API key has expired")
+        last_used = row.last_used_at
         # Written at most once a minute per key: compare the minutes first, and format the
         # time a minute ago only when they differ.
-        if row.last_used_at is None or (
-            row.last_used_at[:16] != now[:16] and row.last_used_at < format_epoch(moment - LAST_USED_PRECISION_SECONDS)
+        if last_used is None or (
+            last_used[:16] != now[:16] and last_used < format_epoch(moment - LAST_USED_PRECISION_SECONDS)
         ):
             with self.store.write() as tx:
                 tx.touch_api_key(row.id, now)
+            last_used = now
         # A key never outranks its owner, even after the owner was demoted.
         role = min(Role(row.role), Role(row.owner_role), key=lambda r: r.rank)
-        return Principal(username=row.username, role=role, api_key_id=row.id)
+        good_until = _epoch(last_used) + LAST_USED_PRECISION_SECONDS
+        if row.expires_at is not None:
+            good_until = min(good_until, _epoch(row.expires_at))
+        return Principal(username=row.username, role=role, api_key_id=row.id), good_until
 
     # -------------------------------------------------------------- API keys
     def create_api_key(

@@ -8,7 +8,7 @@ the same outbox, in the same transaction as the change.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -214,12 +214,29 @@ class SqlAccountStore:
         self.asset_store = asset_store
         self.hot = HotStatements(asset_store.engine.dialect)
 
-    @contextmanager
-    def read(self) -> Iterator[SqlAccountTransaction]:
-        with self.asset_store.read() as tx:
-            yield SqlAccountTransaction(tx, self.hot)
+    def read(self) -> _AccountRead:
+        return _AccountRead(self.asset_store.read(), self.hot)
+
+    def change_counter(self) -> int | None:
+        return self.asset_store.change_counter()
 
     @contextmanager
     def write(self) -> Iterator[SqlAccountTransaction]:
         with self.asset_store.write() as tx:
             yield SqlAccountTransaction(tx, self.hot)
+
+
+class _AccountRead:
+    """An account read over an asset store read (a class: one runs on every authenticated request)."""
+
+    __slots__ = ("_hot", "_read")
+
+    def __init__(self, read: AbstractContextManager[SqlTransaction], hot: HotStatements) -> None:
+        self._read = read
+        self._hot = hot
+
+    def __enter__(self) -> SqlAccountTransaction:
+        return SqlAccountTransaction(self._read.__enter__(), self._hot)
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool | None:
+        return self._read.__exit__(exc_type, exc, traceback)

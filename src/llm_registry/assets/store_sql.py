@@ -7,7 +7,7 @@ subclasses in ``store_sqlite`` and ``store_postgres`` supply that.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -525,8 +525,15 @@ class SqlAssetStore:
     def _aggregate(self, column: Any) -> Any:
         raise NotImplementedError
 
+    def read(self) -> AbstractContextManager[SqlTransaction]:
+        return self._read()
+
+    def change_counter(self) -> int | None:
+        """A number that changes with every commit of any connection; None: not known cheaply."""
+        return None
+
     @contextmanager
-    def read(self) -> Iterator[SqlTransaction]:
+    def _read(self) -> Iterator[SqlTransaction]:
         with self.engine.connect() as connection, connection.begin():
             yield self.transaction_class(connection, self.statements)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ class SqliteAssetStore(SqlAssetStore):
         self._writer: sa.Connection | None = None
         self._checkpointer: Checkpointer | None = None
         self._lock_file: int | None = None
+        self._version_connection: sqlite3.Connection | None = None
+        self._version_lock = threading.Lock()
         # Idle reader connections, reused by whichever thread reads next. deque's append and
         # pop are atomic, so taking and returning one needs no lock.
         self._idle_readers: collections.deque[sa.Connection] = collections.deque()
@@ -40,20 +43,27 @@ class SqliteAssetStore(SqlAssetStore):
     def _aggregate(self, column: Any) -> Any:
         return sa.func.group_concat(column, ",")
 
-    @contextmanager
-    def read(self) -> Iterator[SqlTransaction]:
+    def read(self) -> _Read:
+        return _Read(self)
+
+    def change_counter(self) -> int | None:
+        """``PRAGMA data_version`` of a connection that never writes: it changes whenever any other
+        connection, of any process, commits (a read of shared memory, a few microseconds)."""
+        with self._version_lock:
+            if self._version_connection is None:
+                self._version_connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            row = self._version_connection.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
+    def _take_reader(self) -> sa.Connection:
         try:
-            connection = self._idle_readers.pop()
+            return self._idle_readers.pop()
         except IndexError:
             # As many reader connections as reads have ever run at once; kept for reuse.
             connection = self.engine.connect()
             with self._readers_lock:
                 self._readers.append(connection)
-        try:
-            with _transaction(connection, "BEGIN"):
-                yield self.transaction_class(connection, self.statements)
-        finally:
-            self._idle_readers.append(connection)
+            return connection
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
@@ -98,10 +108,49 @@ class SqliteAssetStore(SqlAssetStore):
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
+        with self._version_lock:
+            if self._version_connection is not None:
+                self._version_connection.close()
+                self._version_connection = None
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
         super().close()
+
+
+class _Read:
+    """A read transaction (a snapshot) on an idle reader connection. A class rather than a
+    generator: every request runs one or two, and this costs a third of ``_transaction``."""
+
+    __slots__ = ("_connection", "_store")
+
+    def __init__(self, store: SqliteAssetStore) -> None:
+        self._store = store
+        self._connection: sa.Connection | None = None
+
+    def __enter__(self) -> SqlTransaction:
+        store = self._store
+        connection = self._connection = store._take_reader()
+        try:
+            connection.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+        except BaseException:
+            store._idle_readers.append(connection)
+            raise
+        return store.transaction_class(connection, store.statements)
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        connection = self._connection
+        assert connection is not None
+        try:
+            if connection.in_transaction():  # a Core statement joined: end it through SQLAlchemy
+                connection.rollback() if exc_type is not None else connection.commit()
+            else:
+                driver = connection.connection.driver_connection
+                assert driver is not None
+                if driver.in_transaction:
+                    driver.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        finally:
+            self._store._idle_readers.append(connection)
 
 
 @contextmanager

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from llm_registry import bootstrap
@@ -254,10 +253,14 @@ class RateLimitHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             decision = state.get("ratelimit")
             if message["type"] == "http.response.start" and isinstance(decision, Decision):
-                headers = MutableHeaders(scope=message)
+                # Raw ASGI headers (lower-case bytes): a Headers object per response costs more.
+                raw = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
                 for name, value in decision.headers().items():
-                    if name not in headers:
-                        headers.append(name, value)
+                    key = name.lower().encode("latin-1")
+                    if key not in present:
+                        raw.append((key, value.encode("latin-1")))
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
