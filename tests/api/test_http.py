@@ -74,7 +74,8 @@ def test_unknown_query_parameters_are_refused(client: httpx.Client) -> None:
     problem(client.get("/health", params={"verbose": "1"}), 422, "invalid_parameter", "verbose")
     repeated = client.get("/v1/events", params=[("actor", "a"), ("actor", "b")])
     assert "more than once" in problem(repeated, 422, "invalid_parameter", "actor")["detail"]
-    assert client.get("/v1/events", params=[("type", "a"), ("type", "b")]).status_code == 200
+    # A list parameter may repeat.
+    assert client.get("/v1/events", params=[("type", "asset.yanked"), ("type", "alias.removed")]).status_code == 200
 
 
 def test_bodies_of_other_content_types_are_415(client: httpx.Client) -> None:

@@ -104,7 +104,14 @@ def test_filter_by_type(registry: EmbeddedRegistry, history: list[Event]) -> Non
     picked = upto(history, registry.events(type=["asset.yanked", "alias.removed"]).items)
     assert [e.type for e in picked] == ["asset.yanked", "alias.removed"]
     assert picked == [e for e in history if e.type in ("asset.yanked", "alias.removed")]
-    assert registry.events(type=["policy.denied"]).items == []
+    assert registry.events(type=["policy.denied"]).items == []  # shaped like a type: none yet
+
+
+@pytest.mark.parametrize("bad", ["null", "", "asset", "Asset.Registered", "asset.registered;drop", "a" * 40 + ".x"])
+def test_a_type_filter_not_shaped_like_an_event_type_is_refused(registry: EmbeddedRegistry, bad: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        registry.events(type=[bad])
+    assert (refused.value.code, refused.value.field) == ("invalid_parameter", "type")
 
 
 def test_filter_by_subject_asset_or_exact(registry: EmbeddedRegistry, history: list[Event]) -> None:

@@ -6,6 +6,7 @@ outputs. Every change writes its event in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -583,6 +584,14 @@ class AssetService:
         """Events after the cursor ``after``, oldest first; ``next_cursor`` is where to read on."""
         start = _event_after(after)
         limit = _page_limit(limit)
+        for event_type in types:
+            # Any name shaped like an event type (``area.action``): one not emitted yet matches none.
+            if not _EVENT_TYPE.fullmatch(event_type):
+                raise ValidationError(
+                    f"invalid event type {event_type!r}: like asset.registered (see docs/concepts.md)",
+                    code="invalid_parameter",
+                    field="type",
+                )
         since = parse_time(since, field="since") if since else None
         until = parse_time(until, field="until") if until else None
         if subject:
@@ -644,6 +653,9 @@ def _apply_label_changes(current: Mapping[str, Any], changes: LabelChanges) -> d
             annotations[key] = value
     data["annotations"] = annotations
     return documents.validate_labels(data)
+
+
+_EVENT_TYPE = re.compile(r"[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,31}")
 
 
 def _event_after(cursor: str | None) -> int:
