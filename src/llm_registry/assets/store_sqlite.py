@@ -108,13 +108,13 @@ class SqliteAssetStore(SqlAssetStore):
             if self._lock_file is not None:
                 os.close(self._lock_file)
                 self._lock_file = None
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         with self._version_lock:
             if self._version_connection is not None:
                 self._version_connection.close()
                 self._version_connection = None
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
         super().close()
 
 
