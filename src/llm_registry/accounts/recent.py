@@ -51,7 +51,3 @@ class RecentCredentials:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
             self._entries[key] = _Entry(principal, version, good_until)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

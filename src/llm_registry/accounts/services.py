@@ -277,19 +277,18 @@ class AccountService:
         is_key = keys.is_api_key(bearer)
         claims = None if is_key else self.signer.verify(bearer)
         version = self.store.change_counter()
-        if version is None:
-            return self._authenticate_key(bearer)[0] if is_key else self._authenticate_session(claims)[0]
-        cache_key = self._recent.key(bearer)
-        principal = self._recent.get(cache_key, version, self.clock())
-        if principal is not None:
-            return principal
-        principal, good_until = self._authenticate_key(bearer) if is_key else self._authenticate_session(claims)
-        self._recent.put(cache_key, principal, version, good_until)
+        cache_key = self._recent.key(bearer) if version is not None else b""
+        if version is not None:
+            known = self._recent.get(cache_key, version, self.clock())
+            if known is not None:
+                return known
+        principal, good_until = self._authenticate_key(bearer) if claims is None else self._authenticate_session(claims)
+        if version is not None:
+            self._recent.put(cache_key, principal, version, good_until)
         return principal
 
-    def _authenticate_session(self, claims: AccessClaims | None) -> tuple[Principal, float]:
+    def _authenticate_session(self, claims: AccessClaims) -> tuple[Principal, float]:
         """(the principal, until when the answer holds without a commit)."""
-        assert claims is not None
         now = self._now()
         with self.store.read() as tx:
             found = tx.find_session(claims.session_id)

@@ -34,7 +34,7 @@ _VERSION_FIELDS = [col.name for col in versions.c]
 _JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
 
 _VERSION_COLUMNS = [*versions.c, assets.c.kind, assets.c.namespace, assets.c.name.label("asset_name")]
-_PRECEDENCE_DESC = (
+PRECEDENCE_DESC = (
     versions.c.major.desc(),
     versions.c.minor.desc(),
     versions.c.patch.desc(),
@@ -66,7 +66,7 @@ class Statements:
         self.version_by_key = c(base.where(by_name, versions.c.version_key == _P("key")))
         self.version_by_id = c(base.where(versions.c.id == _P("id")))
         self.version_by_digest = c(
-            base.where(by_name, versions.c.digest == _P("digest")).order_by(*_PRECEDENCE_DESC).limit(1)
+            base.where(by_name, versions.c.digest == _P("digest")).order_by(*PRECEDENCE_DESC).limit(1)
         )
         self.version_by_alias = c(
             base.join(aliases, aliases.c.version_id == versions.c.id).where(by_name, aliases.c.name == _P("alias"))
@@ -80,12 +80,12 @@ class Statements:
         active = versions.c.status == "active"
         choosable = versions.c.status != "yanked"
         self.numbers = {
-            (False, True): c(numbers.where(release, active).order_by(*_PRECEDENCE_DESC)),
-            (True, True): c(numbers.where(active).order_by(*_PRECEDENCE_DESC)),
-            (False, False): c(numbers.where(release, choosable).order_by(*_PRECEDENCE_DESC)),
-            (True, False): c(numbers.where(choosable).order_by(*_PRECEDENCE_DESC)),
+            (False, True): c(numbers.where(release, active).order_by(*PRECEDENCE_DESC)),
+            (True, True): c(numbers.where(active).order_by(*PRECEDENCE_DESC)),
+            (False, False): c(numbers.where(release, choosable).order_by(*PRECEDENCE_DESC)),
+            (True, False): c(numbers.where(choosable).order_by(*PRECEDENCE_DESC)),
         }
-        page = base.where(versions.c.asset_id == _P("asset_id")).order_by(*_PRECEDENCE_DESC).limit(_P("limit"))
+        page = base.where(versions.c.asset_id == _P("asset_id")).order_by(*PRECEDENCE_DESC).limit(_P("limit"))
         self.versions_page = c(page)
         self.versions_page_before = c(
             page.where(
@@ -245,7 +245,7 @@ class SqlTransaction:
                 versions.c.status == "active",
                 versions.c.is_prerelease == sa.false(),
             )
-            .order_by(*_PRECEDENCE_DESC)
+            .order_by(*PRECEDENCE_DESC)
             .limit(1)
             .scalar_subquery()
             .label("latest")
@@ -299,7 +299,7 @@ class SqlTransaction:
             .join_from(dependencies, versions, dependencies.c.version_id == versions.c.id)
             .join(assets, assets.c.id == versions.c.asset_id)
             .where(dependencies.c.target_version_id == version_id)
-            .order_by(assets.c.kind, assets.c.namespace, assets.c.name, *_PRECEDENCE_DESC)
+            .order_by(assets.c.kind, assets.c.namespace, assets.c.name, *PRECEDENCE_DESC)
         )
         return [DependentRow(Kind(r.kind), r.namespace, r.name, r.version, r.relation, r.ref) for r in rows]
 

@@ -142,13 +142,7 @@ class _Read:
         connection = self._connection
         assert connection is not None
         try:
-            if connection.in_transaction():  # a Core statement joined: end it through SQLAlchemy
-                connection.rollback() if exc_type is not None else connection.commit()
-            else:
-                driver = connection.connection.driver_connection
-                assert driver is not None
-                if driver.in_transaction:
-                    driver.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+            _end(connection, failed=exc_type is not None)
         finally:
             self._store._idle_readers.append(connection)
 
@@ -163,12 +157,23 @@ def _transaction(connection: sa.Connection, begin: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if connection.in_transaction():
-            connection.rollback()
-        elif driver.in_transaction:
-            driver.execute("ROLLBACK")
+        _end(connection, failed=True)
         raise
+    _end(connection, failed=False)
+
+
+def _end(connection: sa.Connection, *, failed: bool) -> None:
+    """Commit, or roll back when ``failed``: through SQLAlchemy when a Core statement joined the
+    transaction, else on the driver connection."""
     if connection.in_transaction():
-        connection.commit()
-    else:
+        if failed:
+            connection.rollback()
+        else:
+            connection.commit()
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if not failed:
         driver.execute("COMMIT")
+    elif driver.in_transaction:
+        driver.execute("ROLLBACK")

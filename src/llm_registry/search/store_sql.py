@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from llm_registry.assets.interfaces import VersionRow
+from llm_registry.assets.store_sql import PRECEDENCE_DESC
 from llm_registry.lineage.services import connection_of
 from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Comparison, Field, Node, Not, Or, Value
 from llm_registry.search.interfaces import HitRow
@@ -70,24 +71,18 @@ def _current_version_query() -> sa.Select[Any]:
     """The id of an asset's current version ("" when none): the highest active release, else
     the highest version not yanked, leaving out ``exclude``. Two walks down the precedence index,
     each stopping at its first row, rather than a sort of every version of the asset."""
-    precedence = (
-        versions.c.major.desc(),
-        versions.c.minor.desc(),
-        versions.c.patch.desc(),
-        versions.c.prerelease_key.desc(),
-    )
     mine = sa.and_(versions.c.asset_id == _P("for_asset"), versions.c.id != _P("exclude"))
     best_release = (
         sa.select(versions.c.id)
         .where(mine, versions.c.status == "active", versions.c.is_prerelease == sa.false())
-        .order_by(*precedence)
+        .order_by(*PRECEDENCE_DESC)
         .limit(1)
         .scalar_subquery()
     )
     best_other = (
         sa.select(versions.c.id)
         .where(mine, versions.c.status != "yanked")
-        .order_by(*precedence)
+        .order_by(*PRECEDENCE_DESC)
         .limit(1)
         .scalar_subquery()
     )
