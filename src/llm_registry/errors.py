@@ -180,6 +180,7 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "storage_unavailable": (StorageError, "The database cannot be reached."),
     "schema_outdated": (StorageError, "The database schema is older than this release; run `llm-registry db upgrade`."),
     "schema_newer": (StorageError, "The database schema is newer than this release; upgrade llm-registry."),
+    "migration_failed": (StorageError, "A schema migration found inconsistent data and changed nothing."),
 }
 
 

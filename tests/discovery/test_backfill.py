@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from llm_registry.registry import EmbeddedRegistry
 from llm_registry.storage import migrate
@@ -34,10 +31,6 @@ def test_the_backfill_indexes_what_registration_indexes(corpus: EmbeddedRegistry
     corpus.yank("model:acme/llama-support@2.0.0")  # its asset's current version is then 1.0.0
     before = _answers(corpus)
     engine: sa.Engine = corpus.store.engine  # type: ignore[attr-defined]
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrate.__file__).parent / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")
+    migrate.downgrade(engine, "0001")
     migrate.upgrade(engine)
     assert _answers(corpus) == before

@@ -60,6 +60,16 @@ class VersionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PinTarget:
+    """The version a dependency constraint chose, as the pin records it."""
+
+    id: str
+    asset_id: str
+    version: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class DependencyRow:
     position: int
     ref: str
@@ -124,6 +134,11 @@ class AssetReader(Protocol):
         ...
 
     def get_version_by_id(self, version_id: str) -> VersionRow: ...
+
+    def get_pin_target(self, version_id: str) -> PinTarget:
+        """What a dependency pins of a version: its id, asset, version text and digest (a narrow
+        read, for registrations, which pin every dependency)."""
+        ...
 
     def list_versions(self, asset_id: str, *, before: tuple[int, int, int, str] | None, limit: int) -> list[VersionRow]:
         """A page of versions in descending precedence, strictly below ``before``."""

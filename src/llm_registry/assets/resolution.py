@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llm_registry.assets.interfaces import AssetReader, VersionRow
+from llm_registry.assets.interfaces import AssetReader, PinTarget, VersionRow
 from llm_registry.domain.references import LATEST, Reference, SelectorType
 from llm_registry.domain.versions import cached_version, version_key
 from llm_registry.errors import NotFoundError
@@ -24,10 +24,16 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
     if selector is SelectorType.ALIAS:
         assert ref.selector is not None
         return reader.find_version_by_alias(ref.kind, ref.name, ref.selector)
-    if selector is SelectorType.LATEST:
+    chosen = _choose_by_number(reader, ref)
+    return reader.get_version_by_id(chosen) if chosen is not None else None
+
+
+def _choose_by_number(reader: AssetReader, ref: Reference) -> str | None:
+    """The id of the version a range or ``latest`` chooses, read from the precedence index alone."""
+    if ref.selector_type is SelectorType.LATEST:
         numbers = reader.iter_version_numbers(ref.kind, ref.name, include_prerelease=False, only_active=True)
-        chosen = next(iter(numbers), None)
-        return reader.get_version_by_id(chosen[0]) if chosen else None
+        first = next(iter(numbers), None)
+        return first[0] if first is not None else None
     assert ref.range is not None
     # A range that names no prerelease can never match one: let the index skip them.
     include_prerelease = ref.range.names_prerelease
@@ -35,7 +41,7 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
         ref.kind, ref.name, include_prerelease=include_prerelease, only_active=False
     ):
         if ref.range.match(cached_version(number)):
-            return reader.get_version_by_id(version_id)
+            return version_id
     return None
 
 
@@ -44,18 +50,35 @@ def get_by_reference(
 ) -> VersionRow:
     """Like ``find_by_reference``; raises NotFoundError saying whether the asset or the version is missing."""
     row = find_by_reference(reader, ref)
-    if row is not None:
-        return row
+    if row is None:
+        raise _not_found(reader, ref, code, field)
+    return row
+
+
+def get_pin_target(reader: AssetReader, ref: Reference, *, code: str, field: str) -> PinTarget:
+    """The version a dependency constraint chooses, as its pin records it; the same choice and
+    errors as ``get_by_reference``, without reading the whole version when a range chooses."""
+    if ref.selector_type in (SelectorType.RANGE, SelectorType.LATEST):
+        chosen = _choose_by_number(reader, ref)
+        if chosen is None:
+            raise _not_found(reader, ref, code, field)
+        return reader.get_pin_target(chosen)
+    row = get_by_reference(reader, ref, code=code, field=field)
+    return PinTarget(row.id, row.asset_id, row.version, row.digest)
+
+
+def _not_found(reader: AssetReader, ref: Reference, code: str, field: str | None) -> NotFoundError:
+    """The error for a reference that chose nothing: is the asset or the version missing?"""
     if reader.find_asset(ref.kind, ref.name) is None:
-        raise NotFoundError(
+        return NotFoundError(
             f"no asset {ref.asset}", code="asset_not_found" if code == "version_not_found" else code, field=field
         )
     if ref.selector_type is SelectorType.ALIAS:
-        raise NotFoundError(
+        return NotFoundError(
             f"{ref.asset} has no alias {ref.selector!r}",
             code="alias_not_found" if code == "version_not_found" else code,
             field=field,
         )
     if ref.selector_type is SelectorType.LATEST or ref.selector == LATEST:
-        raise NotFoundError(f"{ref.asset} has no active release version", code=code, field=field)
-    raise NotFoundError(f"no version of {ref.asset} matches {ref.selector!r}", code=code, field=field)
+        return NotFoundError(f"{ref.asset} has no active release version", code=code, field=field)
+    return NotFoundError(f"no version of {ref.asset} matches {ref.selector!r}", code=code, field=field)

@@ -34,7 +34,7 @@ from llm_registry.assets.models import (
     VersionDocument,
     VersionSummary,
 )
-from llm_registry.assets.resolution import find_by_reference, get_by_reference
+from llm_registry.assets.resolution import find_by_reference, get_by_reference, get_pin_target
 from llm_registry.assets.validation import validate_spec
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.digests import digest_of
@@ -155,7 +155,7 @@ class AssetService:
             pins: list[dict[str, Any]] = []
             dependency_rows: list[DependencyRow] = []
             for position, (ref, declared) in enumerate(zip(dependency_refs, parsed.dependencies, strict=True)):
-                target = get_by_reference(tx, ref, code="dependency_not_found", field=f"dependencies[{position}].ref")
+                target = get_pin_target(tx, ref, code="dependency_not_found", field=f"dependencies[{position}].ref")
                 pins.append(
                     {
                         "ref": declared.ref,
@@ -176,7 +176,10 @@ class AssetService:
                     )
                 )
             now = self.clock()
-            asset, created = tx.get_or_create_asset(AssetRow(str(ULID()), kind, namespace, asset_name, now, actor))
+            asset = tx.find_asset(kind, name)
+            created = asset is None
+            if asset is None:
+                asset, _ = tx.get_or_create_asset(AssetRow(str(ULID()), kind, namespace, asset_name, now, actor))
             if not created and dependency_rows:
                 tx.lock_dependency_graph()
                 self._refuse_cycle(tx, asset, [d.target_asset_id for d in dependency_rows])

@@ -21,6 +21,7 @@ from llm_registry.assets.interfaces import (
     DependencyRow,
     DependentRow,
     LabelRevisionRow,
+    PinTarget,
     VersionRow,
 )
 from llm_registry.domain.kinds import Kind
@@ -68,8 +69,25 @@ class Statements:
         self.version_by_digest = c(
             base.where(by_name, versions.c.digest == _P("digest")).order_by(*PRECEDENCE_DESC).limit(1)
         )
-        self.version_by_alias = c(
-            base.join(aliases, aliases.c.version_id == versions.c.id).where(by_name, aliases.c.name == _P("alias"))
+        if dialect.name == "sqlite":
+            # SQLite has no statistics, and given the join it walked every version of the asset
+            # probing for the alias: say the order, the alias row (asset and name: its key),
+            # then its version by id.
+            alias_target = (
+                sa.select(aliases.c.version_id)
+                .where(aliases.c.asset_id == assets.c.id, aliases.c.name == _P("alias"))
+                .correlate(assets)
+                .scalar_subquery()
+            )
+            self.version_by_alias = c(base.where(by_name, versions.c.id == alias_target))
+        else:
+            self.version_by_alias = c(
+                base.join(aliases, aliases.c.version_id == versions.c.id).where(by_name, aliases.c.name == _P("alias"))
+            )
+        self.pin_target = c(
+            sa.select(versions.c.id, versions.c.asset_id, versions.c.version, versions.c.digest).where(
+                versions.c.id == _P("id")
+            )
         )
         numbers = (
             sa.select(versions.c.id, versions.c.version)
@@ -188,6 +206,10 @@ class SqlTransaction:
         row = self._one_version(self.sql.version_by_id, {"id": version_id})
         assert row is not None, version_id
         return row
+
+    def get_pin_target(self, version_id: str) -> PinTarget:
+        ((id_, asset_id, version, digest),) = self.sql.pin_target.fetch(self.connection, {"id": version_id})
+        return PinTarget(id_, asset_id, version, digest)
 
     def find_version_by_digest(self, kind: Kind, name: AssetName, digest: str) -> VersionRow | None:
         return self._one_version(self.sql.version_by_digest, {**self._name(kind, name), "digest": digest})

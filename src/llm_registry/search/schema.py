@@ -9,12 +9,15 @@ matches only those); on PostgreSQL the weighted ``tsv`` column does the same job
 GIN indexes, one over every version and a partial one over current versions (``tsv`` stays
 NULL on SQLite, where FTS5 holds the text).
 
-Every listing order has an index twice: led by ``is_current`` for the default search (the
-current version of each asset), and without it for ``all_versions``, so that a page deep in
-a cursor costs what the first page costs.
+Every listing order has an index twice: a partial one over current documents for the default
+search (the current version of each asset), and one over every document for ``all_versions``,
+so that a page deep in a cursor costs what the first page costs. A version that stops being
+current only leaves the partial indexes.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -23,6 +26,7 @@ from llm_registry.storage.schema import Id, Json, Timestamp, metadata
 
 Tsvector = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 DocId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+_CURRENT_ONLY: dict[str, Any] = {"sqlite_where": sa.text("is_current = 1"), "postgresql_where": sa.text("is_current")}
 
 search_documents = sa.Table(
     "search_documents",
@@ -48,10 +52,11 @@ search_documents = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("tsv", Tsvector),
-    sa.Index(None, "asset_id", "is_current"),
-    sa.Index(None, "is_current", "created_at", "doc_id"),
-    sa.Index(None, "is_current", "updated_at", "doc_id"),
-    sa.Index(None, "is_current", "name", "namespace", "kind", "doc_id"),
+    # Partial indexes over current documents (``is_current = 1``, as the queries say it on SQLite).
+    sa.Index("ix_search_documents_current_asset_id", "asset_id", **_CURRENT_ONLY),
+    sa.Index("ix_search_documents_current_created_at", "created_at", "doc_id", **_CURRENT_ONLY),
+    sa.Index("ix_search_documents_current_updated_at", "updated_at", "doc_id", **_CURRENT_ONLY),
+    sa.Index("ix_search_documents_current_name", "name", "namespace", "kind", "doc_id", **_CURRENT_ONLY),
     sa.Index(None, "created_at", "doc_id"),
     sa.Index(None, "updated_at", "doc_id"),
     sa.Index(None, "name", "namespace", "kind", "doc_id"),

@@ -49,14 +49,40 @@ _SCHEMA_LOCK = 0x6C6C6D73
 @contextmanager
 def _schema_lock(engine: Engine) -> Iterator[sa.Connection]:
     """A transaction holding the schema lock: SQLite's write lock (``BEGIN IMMEDIATE``) or a
-    PostgreSQL advisory transaction lock. DDL in it commits or rolls back as one."""
+    PostgreSQL advisory transaction lock. DDL in it commits or rolls back as one.
+
+    On SQLite, foreign keys are off for the transaction (a pragma that only takes effect
+    outside one), as SQLite's procedure for rebuilding a table requires: dropping the old copy
+    of a parent table must not cascade to its children. Before committing, every foreign key
+    is checked; a violation rolls the whole migration back.
+    """
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
             connection = connection.execution_options(sqlite_immediate=True)
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            yield connection
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                yield connection
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
+
+def _check_foreign_keys(connection: sa.Connection) -> None:
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if violations:
+        table, rowid, parent, _ = violations[0]
+        raise StorageError(
+            f"the migration left {len(violations)} rows whose foreign keys point nowhere"
+            f" (first: {table} row {rowid} -> {parent}); nothing was changed",
+            code="migration_failed",
+        )
 
 
 def _run_upgrade(connection: sa.Connection, revision: str) -> None:
@@ -70,6 +96,17 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     with _schema_lock(engine) as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         _run_upgrade(connection, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after or ""
+
+
+def downgrade(engine: Engine, revision: str) -> tuple[str | None, str]:
+    """Migrate the database back to ``revision`` (tests and recovery; back it up first)."""
+    with _schema_lock(engine) as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config = _config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
         after = MigrationContext.configure(connection).get_current_revision()
     return before, after or ""
 

@@ -71,10 +71,15 @@ versions = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.UniqueConstraint("asset_id", "version_key"),
-    sa.Index("ix_versions_precedence", "asset_id", "major", "minor", "patch", "prerelease_key"),
+    # SemVer order within an asset, covering what resolving a range reads (status, prerelease
+    # flag, version text, id): walking an asset's versions never reads the wide rows.
+    sa.Index(
+        "ix_versions_precedence",
+        "asset_id", "major", "minor", "patch", "prerelease_key", "status", "is_prerelease", "version", "id",
+    ),
     sa.Index(None, "asset_id", "digest"),
-    sa.Index(None, "created_at"),
-    sqlite_with_rowid=False,
+    # A rowid table, unlike the others: a version row with a model card is longer than a
+    # WITHOUT ROWID page keeps inline, and spilled into a mostly empty overflow page.
 )
 
 # Declared dependencies with their pins; lineage and impact follow target_version_id.
@@ -91,7 +96,6 @@ dependencies = sa.Table(
     sa.Column("target_version", sa.String(256), nullable=False),
     sa.Column("target_digest", sa.String(71), nullable=False),
     sa.Index(None, "target_version_id"),
-    sa.Index(None, "target_asset_id"),
     sqlite_with_rowid=False,
 )
 
