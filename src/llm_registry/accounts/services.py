@@ -11,8 +11,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from ulid import ULID
-
 from llm_registry.accounts import keys, passwords
 from llm_registry.accounts.interfaces import (
     AccountStore,
@@ -26,6 +24,7 @@ from llm_registry.accounts.interfaces import (
 from llm_registry.accounts.models import ApiKey, CreatedApiKey, NamespaceGrant, Principal, Role, TokenPair, User
 from llm_registry.accounts.recent import RecentCredentials
 from llm_registry.accounts.tokens import AccessClaims, TokenSigner
+from llm_registry.domain.ids import new_id
 from llm_registry.domain.times import format_epoch, parse_time
 from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from llm_registry.events.models import EventType
@@ -104,7 +103,7 @@ class AccountService:
         role = parse_role(role)
         password_hash = passwords.hash_password(password)  # slow: outside the write lock
         now = self._now()
-        row = UserRow(str(ULID()), username, password_hash, role.value, False, now, actor, now)
+        row = UserRow(new_id(), username, password_hash, role.value, False, now, actor, now)
         with self.store.write() as tx:
             if tx.find_user(username) is not None:
                 raise ConflictError(f"user {username!r} already exists", field="username")
@@ -209,8 +208,8 @@ class AccountService:
         if row is None or not ok or row.disabled:
             raise UnauthenticatedError(_BAD_LOGIN)
         now = self._now()
-        session = SessionRow(str(ULID()), row.id, now, self._now(self.refresh_ttl_seconds), None)
-        refresh = keys.new_refresh_token(str(ULID()))
+        session = SessionRow(new_id(), row.id, now, self._now(self.refresh_ttl_seconds), None)
+        refresh = keys.new_refresh_token(new_id())
         with self.store.write() as tx:
             if passwords.needs_rehash(row.password_hash):
                 tx.update_user(row.id, {"password_hash": passwords.hash_password(password)})
@@ -250,7 +249,7 @@ class AccountService:
                 )
                 reused_session = session.id
             else:
-                fresh = keys.new_refresh_token(str(ULID()))
+                fresh = keys.new_refresh_token(new_id())
                 tx.insert_refresh_token(
                     RefreshTokenRow(fresh.lookup, session.id, fresh.digest, now, session.expires_at, None)
                 )
@@ -352,7 +351,7 @@ class AccountService:
         secret = keys.new_api_key()
         with self.store.write() as tx:
             owner = self._get_user(tx, principal.username)
-            row = ApiKeyRow(str(ULID()), secret.lookup, secret.digest, name, owner.id, owner.username,
+            row = ApiKeyRow(new_id(), secret.lookup, secret.digest, name, owner.id, owner.username,
                             key_role.value, now, expires, None, None)
             tx.insert_api_key(row)
             tx.append_event(

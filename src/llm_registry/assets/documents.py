@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import pydantic
 
 from llm_registry.assets.interfaces import VersionRow
@@ -57,6 +58,8 @@ def check_plain_json(value: Any, path: str) -> None:
     """Refuse what JSON (and so both databases and the digest) cannot hold exactly: non-string
     keys, bytes, sets, NaN and infinities, integers beyond 64 bits, NUL characters and lone
     surrogates. Raises ValidationError naming the field (``invalid_spec`` under ``spec``)."""
+    if _is_plain_json(value):
+        return
     problem = _json_problem(value)
     if problem is None:
         return
@@ -64,6 +67,18 @@ def check_plain_json(value: Any, path: str) -> None:
     field = json_path(path, where)
     code = "invalid_spec" if field == "spec" or field.startswith(("spec.", "spec[")) else "invalid_manifest"
     raise ValidationError(f"{field}: {what}", code=code, field=field)
+
+
+def _is_plain_json(value: Any) -> bool:
+    """The common case, in C: orjson refuses non-string keys, bytes, sets, integers beyond 64 bits
+    and lone surrogates; what it would change on the way (NaN and infinities become null, tuples
+    lists, dates and UUIDs strings) makes the round trip unequal; a NUL shows as its escape.
+    False means "look closer" (``_json_problem`` names what is wrong, if anything)."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return False
+    return b"\\u0000" not in encoded and orjson.loads(encoded) == value
 
 
 def _json_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from ulid import ULID
 
 from llm_registry.assets import documents
 from llm_registry.assets.interfaces import (
@@ -38,6 +37,7 @@ from llm_registry.assets.resolution import find_by_reference, get_by_reference, 
 from llm_registry.assets.validation import validate_spec
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.digests import digest_of
+from llm_registry.domain.ids import new_id
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, parse_alias, parse_name, validate_namespace
 from llm_registry.domain.references import LATEST, Reference, SelectorType, parse_reference
@@ -179,14 +179,14 @@ class AssetService:
             asset = tx.find_asset(kind, name)
             created = asset is None
             if asset is None:
-                asset, _ = tx.get_or_create_asset(AssetRow(str(ULID()), kind, namespace, asset_name, now, actor))
+                asset, _ = tx.get_or_create_asset(AssetRow(new_id(), kind, namespace, asset_name, now, actor))
             if not created and dependency_rows:
                 tx.lock_dependency_graph()
                 self._refuse_cycle(tx, asset, [d.target_asset_id for d in dependency_rows])
             sk = sort_key(version)
             labels = parsed.labels.model_dump(mode="json")
             row = VersionRow(
-                id=str(ULID()),
+                id=new_id(),
                 asset_id=asset.id,
                 kind=kind,
                 namespace=namespace,

@@ -12,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from ulid import ULID
 
 from llm_registry.assets.interfaces import (
     AliasRow,
@@ -24,6 +23,7 @@ from llm_registry.assets.interfaces import (
     PinTarget,
     VersionRow,
 )
+from llm_registry.domain.ids import new_id
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
@@ -511,7 +511,7 @@ class SqlTransaction:
         self.sql.insert_event.execute(
             self.connection,
             {
-                "id": str(ULID()),
+                "id": new_id(),
                 "type": str(type),
                 "subject": subject,
                 "asset": asset,

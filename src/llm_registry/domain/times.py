@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from llm_registry.errors import ValidationError
@@ -23,7 +24,7 @@ def format_epoch(seconds: float) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime(_FORMAT)
+    return format_epoch(time.time())
 
 
 def parse_time(value: object, field: str = "time") -> str:

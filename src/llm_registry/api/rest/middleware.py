@@ -7,7 +7,6 @@ Pure ASGI (not BaseHTTPMiddleware) so that nothing is buffered and nothing costs
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from typing import Any
@@ -15,26 +14,19 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from ulid import ULID
 
 from llm_registry.api.rest.context import request_id_var
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, problem_body
 from llm_registry.api.rest.logs import ACCESS_LOGGER, SERVER_LOGGER, structured_logger
+from llm_registry.domain.ids import RequestIds
 
 REQUEST_ID_HEADER = "x-request-id"
 # An incoming request id is kept when it is short and plain (it ends up in logs).
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-# Request ids must be unique, not secret: a PRNG seeded once spares a system call (and the
-# GIL hand-off around it) per request.
-_ids = random.Random()
-
-
-def new_request_id() -> str:
-    """A ULID: milliseconds since the epoch, then 80 random bits."""
-    return str(ULID.from_bytes(time.time_ns().__floordiv__(1_000_000).to_bytes(6, "big")
-                               + _ids.getrandbits(80).to_bytes(10, "big")))
+# Request ids must be unique, not secret: a PRNG seeded once spares a system call per request.
+new_request_id = RequestIds()
 
 
 class RequestContextMiddleware:
