@@ -273,14 +273,15 @@ class AccountService:
         When the store has a change counter (SQLite), the answer for a credential is reused
         while nothing was committed since it was read (see ``recent``): a revocation is a
         commit, so it is seen by the next request all the same."""
-        is_key = keys.is_api_key(bearer)
-        claims = None if is_key else self.signer.verify(bearer)
         version = self.store.change_counter()
         cache_key = self._recent.key(bearer) if version is not None else b""
         if version is not None:
+            # Known answers hold no longer than the token they came from (``good_until``), and
+            # only a credential that verified was ever put there: no need to verify it again.
             known = self._recent.get(cache_key, version, self.clock())
             if known is not None:
                 return known
+        claims = None if keys.is_api_key(bearer) else self.signer.verify(bearer)
         principal, good_until = self._authenticate_key(bearer) if claims is None else self._authenticate_session(claims)
         if version is not None:
             self._recent.put(cache_key, principal, version, good_until)

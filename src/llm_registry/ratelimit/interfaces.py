@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -14,6 +14,12 @@ class RateLimit:
     capacity: int
     window_seconds: float = 60.0
     name: str = "default"
+    # ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers) as a raw header value.
+    policy_header: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        policy = f'"{self.name}";q={self.capacity};w={math.ceil(self.window_seconds)}'
+        object.__setattr__(self, "policy_header", policy.encode("latin-1"))
 
     @property
     def refill_per_second(self) -> float:
@@ -33,14 +39,25 @@ class Decision:
     def headers(self) -> dict[str, str]:
         """``RateLimit`` and ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers), plus
         ``Retry-After`` when refused."""
-        policy = f'"{self.limit.name}";q={self.limit.capacity};w={math.ceil(self.limit.window_seconds)}'
         out = {
-            "RateLimit-Policy": policy,
+            "RateLimit-Policy": self.limit.policy_header.decode("latin-1"),
             "RateLimit": f'"{self.limit.name}";r={self.remaining};t={math.ceil(self.reset_after)}',
         }
         if not self.allowed:
             out["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
         return out
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``headers`` as ASGI raw headers (lower-case names, Latin-1 bytes), built on every
+        authenticated request: the policy's once per limit."""
+        limit = self.limit
+        raw = [
+            (b"ratelimit-policy", limit.policy_header),
+            (b"ratelimit", f'"{limit.name}";r={self.remaining};t={math.ceil(self.reset_after)}'.encode("latin-1")),
+        ]
+        if not self.allowed:
+            raw.append((b"retry-after", self.headers()["Retry-After"].encode("latin-1")))
+        return raw
 
 
 def decide(limit: RateLimit, tokens: float, allowed: bool, cost: int) -> Decision:

@@ -21,6 +21,9 @@ from llm_registry.api.rest.logs import ACCESS_LOGGER, SERVER_LOGGER, structured_
 from llm_registry.domain.ids import RequestIds
 
 REQUEST_ID_HEADER = "x-request-id"
+# Request state key: raw (lower-case name, value) headers every answer to the request carries,
+# such as the rate limit's (added by RequestContextMiddleware: one send wrapper for all).
+RESPONSE_HEADERS = "response_headers"
 # An incoming request id is kept when it is short and plain (it ends up in logs).
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -58,6 +61,9 @@ class RequestContextMiddleware:
                 response["started"] = True
                 response["status"] = message["status"]
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                extra = state.get(RESPONSE_HEADERS)
+                if extra:
+                    _add_missing_headers(message, extra)
             elif message["type"] == "http.response.body":
                 response["bytes"] += len(message.get("body", b""))
             await send(message)
@@ -84,6 +90,15 @@ class RequestContextMiddleware:
                     actor=state.get("actor"), client=client[0] if client else None,
                 )
             request_id_var.reset(token)
+
+
+def _add_missing_headers(message: Message, extra: list[tuple[bytes, bytes]]) -> None:
+    """Append ``extra`` raw headers (lower-case names) to a response start, but none its
+    handler already set (a 429 carries its own Retry-After)."""
+    raw = list(message.get("headers", ()))
+    present = {name.lower() for name, _ in raw}
+    raw.extend(header for header in extra if header[0] not in present)
+    message["headers"] = raw
 
 
 class _BodyTooLarge(HTTPException):

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from llm_registry import bootstrap
 from llm_registry.accounts.models import Principal, Role
@@ -23,6 +22,7 @@ from llm_registry.accounts.permissions import Scope as PermissionScope
 from llm_registry.accounts.permissions import scope_of
 from llm_registry.accounts.services import AccountService
 from llm_registry.api.rest.context import Actor, run_read, run_service
+from llm_registry.api.rest.middleware import RESPONSE_HEADERS
 from llm_registry.assets.services import AssetService
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
@@ -137,7 +137,8 @@ def client_address(request: Request) -> str:
 
 
 def _remember(request: Request, decision: Decision) -> None:
-    request.scope.setdefault("state", {})["ratelimit"] = decision
+    """Every answer to the request carries the decision's headers (RequestContextMiddleware adds them)."""
+    request.scope.setdefault("state", {})[RESPONSE_HEADERS] = decision.raw_headers()
 
 
 def _bearer(request: Request) -> str | None:
@@ -199,7 +200,7 @@ async def authenticate(request: Request) -> Actor:
     if security.identify_inline:
         # SQLite reads and the in-memory limiter never block: a thread hop would cost more
         # than the check (as for the app's own reads; see context.ServiceThreads).
-        principal = await run_read(request, _identify, security, request, bearer)
+        principal = _identify(security, request, bearer)
     else:
         principal = await run_service(request, _identify, security, request, bearer)
     request.state.principal = principal
@@ -236,34 +237,6 @@ def current_principal(request: Request) -> Principal:
             return Principal("anonymous", Role.ADMIN)
         raise UnauthenticatedError("authentication required")
     return principal
-
-
-class RateLimitHeadersMiddleware:
-    """Adds ``RateLimit`` and ``RateLimit-Policy`` to every answer whose request was charged."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-
-        async def send_with_headers(message: Message) -> None:
-            decision = state.get("ratelimit")
-            if message["type"] == "http.response.start" and isinstance(decision, Decision):
-                # Raw ASGI headers (lower-case bytes): a Headers object per response costs more.
-                raw = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in raw}
-                for name, value in decision.headers().items():
-                    key = name.lower().encode("latin-1")
-                    if key not in present:
-                        raw.append((key, value.encode("latin-1")))
-                message["headers"] = raw
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
@@ -303,7 +276,6 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         identify_inline=app.state.store.backend == "sqlite" and isinstance(limiter, MemoryRateLimiter),
     )
     app.state.authenticator = authenticate
-    app.add_middleware(RateLimitHeadersMiddleware)
 
 
 __all__ = [
