@@ -36,13 +36,13 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from ulid import ULID
 
 from llm_registry.assets import documents
 from llm_registry.assets.interfaces import AssetRow, AssetWriter, DependencyRow, VersionRow
 from llm_registry.assets.models import Status
 from llm_registry.assets.validation import validate_spec
 from llm_registry.domain.digests import digest_of
+from llm_registry.domain.ids import new_id
 from llm_registry.domain.names import parse_name
 from llm_registry.domain.references import SelectorType
 from llm_registry.domain.versions import parse_version, sort_key, version_key
@@ -180,13 +180,13 @@ class BulkLoader:
         key = (parsed.kind.value, name.namespace, name.name)
         asset = self.assets.get(key)
         if asset is None:
-            asset, _ = tx.get_or_create_asset(AssetRow(str(ULID()), parsed.kind, name.namespace, name.name, now,
+            asset, _ = tx.get_or_create_asset(AssetRow(new_id(), parsed.kind, name.namespace, name.name, now,
                                                        self.actor))
             self.assets[key] = asset
         sk = sort_key(version)
         labels = parsed.labels.model_dump(mode="json")
         row = VersionRow(
-            id=str(ULID()), asset_id=asset.id, kind=parsed.kind, namespace=name.namespace, name=name.name,
+            id=new_id(), asset_id=asset.id, kind=parsed.kind, namespace=name.namespace, name=name.name,
             version=parsed.version, version_key=version_key(version), major=sk.major, minor=sk.minor,
             patch=sk.patch, prerelease_key=sk.prerelease, is_prerelease=bool(version.prerelease),
             status=Status.ACTIVE.value, status_message=None, replacement=None, digest=digest,
