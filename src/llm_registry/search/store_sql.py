@@ -154,11 +154,10 @@ class SqlSearchIndex:
             ),
             "document_of": sa.select(d.c.doc_id).where(d.c.version_id == _P("for_version")),
             "set_current": d.update().where(d.c.doc_id == _P("doc_id")).values(is_current=_P("flag", type_=sa.Boolean)),
-            # The asset's other current documents, when a new one has just become current.
-            "clear_current": d.update()
-            .where(d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true(), d.c.doc_id != _P("keep"))
-            .values(is_current=False)
-            .returning(d.c.doc_id),
+            # The asset's current documents (from the partial index alone).
+            "current_doc_ids": sa.select(d.c.doc_id).where(
+                d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true()
+            ),
             "add_pins": sa.text(
                 "INSERT INTO search_popularity (asset_id, pins) VALUES (:asset_id, :pins)"
                 " ON CONFLICT (asset_id) DO UPDATE SET pins = search_popularity.pins + excluded.pins"
@@ -255,9 +254,12 @@ class SqlSearchIndex:
         changes: list[tuple[int, bool]] = []
         for (row, _), doc_id, flag in zip(items, doc_ids, flags, strict=True):
             if flag:
-                cleared = w["clear_current"].fetch(connection, {"for_asset": row.asset_id, "keep": doc_id})
-                changes.extend((int(old), False) for (old,) in cleared)
+                # The document that was current stops being so: found by the partial index, then
+                # updated by its key (cheaper than an UPDATE … RETURNING over the index).
+                marked = w["current_doc_ids"].fetch(connection, {"for_asset": row.asset_id})
+                changes.extend((int(old), False) for (old,) in marked if old != doc_id)
         if changes:
+            w["set_current"].execute_many(connection, [{"doc_id": doc_id, "flag": flag} for doc_id, flag in changes])
             self.current_changed(connection, changes)
         pins = Counter(asset for _, pinned in items for asset in set(pinned))
         if pins:
