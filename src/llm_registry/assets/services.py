@@ -120,7 +120,7 @@ class AssetService:
         digest = documents.content_digest(parsed, document_digest)
         for attempt in range(3):
             try:
-                return self._register(parsed, name, version, dependency_refs, document_digest, digest, actor)
+                return self._register(parsed, name, version, dependency_refs, fields, document_digest, digest, actor)
             except sa.exc.IntegrityError:
                 # A concurrent writer (another process, or PostgreSQL) inserted the same
                 # asset or version first: run again, now seeing its row.
@@ -134,6 +134,7 @@ class AssetService:
         name: AssetName,
         version: Any,
         dependency_refs: list[Reference],
+        fields: dict[str, Any],
         document_digest: str,
         digest: str,
         actor: str,
@@ -204,8 +205,9 @@ class AssetService:
                 digest=digest,
                 document_digest=document_digest,
                 spec=parsed.spec,
-                content=parsed.content.model_dump(exclude_none=True) if parsed.content else None,
-                dependencies=[d.model_dump(mode="json") for d in parsed.dependencies],
+                # As the document digest saw them (documents.immutable_fields).
+                content=fields["content"],
+                dependencies=fields["dependencies"],
                 pins=pins,
                 provenance=parsed.provenance,
                 labels=labels,

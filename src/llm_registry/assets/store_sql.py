@@ -117,9 +117,12 @@ class Statements:
             label_revisions.insert().values({col.name: _P(col.name) for col in label_revisions.c})
         )
         self.insert_dependency = c(dependencies.insert().values({col.name: _P(col.name) for col in dependencies.c}))
-        self.edges_from = c(sa.select(asset_edges.c.to_asset_id).where(asset_edges.c.from_asset_id == _P("asset_id")))
+        # An edge that exists already is left alone (both backends know ON CONFLICT DO NOTHING).
         self.insert_edge = c(
-            asset_edges.insert().values(from_asset_id=_P("from_asset_id"), to_asset_id=_P("to_asset_id"))
+            sa.text(
+                "INSERT INTO asset_edges (from_asset_id, to_asset_id) VALUES (:from_asset_id, :to_asset_id)"
+                " ON CONFLICT DO NOTHING"
+            )
         )
         self.has_dependents = c(sa.select(sa.literal(1)).where(asset_edges.c.to_asset_id == _P("asset_id")).limit(1))
         self._dialect = dialect
@@ -447,12 +450,9 @@ class SqlTransaction:
             self._add_edges(row.asset_id, {d.target_asset_id for d in dependencies_})
 
     def _add_edges(self, from_asset: str, targets: set[str]) -> None:
-        existing = {r[0] for r in self.sql.edges_from.fetch(self.connection, {"asset_id": from_asset})}
-        missing = targets - existing
-        if missing:
-            self.sql.insert_edge.execute_many(
-                self.connection, [{"from_asset_id": from_asset, "to_asset_id": t} for t in sorted(missing)]
-            )
+        self.sql.insert_edge.execute_many(
+            self.connection, [{"from_asset_id": from_asset, "to_asset_id": t} for t in sorted(targets)]
+        )
 
     def update_labels(self, version_id: str, labels: dict[str, Any], revision: int, at: str, by: str) -> None:
         self.connection.execute(
