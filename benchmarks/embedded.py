@@ -103,12 +103,12 @@ def run(location: str, backend: str, versions: int, lookups: int, seed: int) -> 
                 }
             )
         register = _timed([lambda d=d: registry.register(d) for d in documents])
+        for asset in range(assets):
+            registry.set_alias(f"model:acme/ft-{asset}", "production", f"1.0.{rng.randrange(VERSIONS_PER_ASSET)}")
         if backend == "postgresql":
             # As after any bulk load: give the planner statistics (autovacuum would, a minute later).
             with psycopg.connect(location, autocommit=True) as conn:
                 conn.execute("ANALYZE")
-        for asset in range(assets):
-            registry.set_alias(f"model:acme/ft-{asset}", "production", f"1.0.{rng.randrange(VERSIONS_PER_ASSET)}")
         per_asset = min(VERSIONS_PER_ASSET, versions)
         exact_refs = [f"model:acme/ft-{rng.randrange(assets)}@1.0.{rng.randrange(per_asset)}" for _ in range(lookups)]
         range_refs = [f"model:acme/ft-{rng.randrange(assets)}@^1.0" for _ in range(lookups)]

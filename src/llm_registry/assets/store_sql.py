@@ -69,21 +69,13 @@ class Statements:
         self.version_by_digest = c(
             base.where(by_name, versions.c.digest == _P("digest")).order_by(*PRECEDENCE_DESC).limit(1)
         )
-        if dialect.name == "sqlite":
-            # SQLite has no statistics, and given the join it walked every version of the asset
-            # probing for the alias: say the order, the alias row (asset and name: its key),
-            # then its version by id.
-            alias_target = (
-                sa.select(aliases.c.version_id)
-                .where(aliases.c.asset_id == assets.c.id, aliases.c.name == _P("alias"))
-                .correlate(assets)
-                .scalar_subquery()
+        # The alias by its key (the asset and the name), then its version by id: saying the asset
+        # in the join lets the planners start from the alias's primary key, statistics or not.
+        self.version_by_alias = c(
+            base.join(aliases, sa.and_(aliases.c.asset_id == assets.c.id, aliases.c.version_id == versions.c.id)).where(
+                by_name, aliases.c.name == _P("alias")
             )
-            self.version_by_alias = c(base.where(by_name, versions.c.id == alias_target))
-        else:
-            self.version_by_alias = c(
-                base.join(aliases, aliases.c.version_id == versions.c.id).where(by_name, aliases.c.name == _P("alias"))
-            )
+        )
         self.pin_target = c(
             sa.select(versions.c.id, versions.c.asset_id, versions.c.version, versions.c.digest).where(
                 versions.c.id == _P("id")
