@@ -110,6 +110,9 @@ def test_rate_limits_answer_429_with_headers(location: str) -> None:
         assert answers[0].headers["RateLimit-Policy"] == '"viewer";q=3;w=60'
         assert answers[0].headers["RateLimit"].startswith('"viewer";r=2;')
         assert int(answers[-1].headers["Retry-After"]) >= 1
+        # The error's own Retry-After is not repeated by the rate-limit headers.
+        assert len(answers[-1].headers.get_list("Retry-After")) == 1
+        assert all(len(a.headers.get_list("RateLimit")) == 1 for a in answers)
         assert answers[-1].json()["code"] == "rate_limited"
         assert "RateLimit" in answers[-1].headers
         logins = [c.post("/v1/auth/login", json={"username": "admin1", "password": "wrong one"}) for _ in range(4)]
