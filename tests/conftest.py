@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -89,10 +90,11 @@ def registry(location: str) -> Iterator[EmbeddedRegistry]:
 REGISTRY_VARIANTS = [*BACKENDS, "remote"]
 
 
-@pytest.fixture
-def remote_registry(tmp_path: Path) -> Iterator[Registry]:
-    """The Python API over HTTP (RemoteRegistry) against the real REST app in this process, on a
-    new SQLite registry; changes are made as the actor ``tester`` like the embedded fixture's."""
+@contextmanager
+def open_remote(location: str) -> Iterator[tuple[Registry, EmbeddedRegistry]]:
+    """(the Python API over HTTP against the real REST app in this process, an embedded registry
+    on the same database): changes go through HTTP as the actor ``tester``, like the embedded
+    fixtures'; the embedded twin lets checks read the stored rows."""
     from fastapi import Request
 
     from llm_registry.api.rest.app import create_app
@@ -103,23 +105,27 @@ def remote_registry(tmp_path: Path) -> Iterator[Registry]:
     async def as_tester(request: Request) -> Actor:
         return Actor("tester")
 
-    app = create_app(Settings.load({"url": str(tmp_path / "registry"), "access_log": False}, environ={}),
-                     authenticator=as_tester)
-    transport = InProcessTransport(app)
-    with RemoteRegistry("http://registry.test", settings=Settings.load(environ={}), transport=transport) as remote:
+    app = create_app(Settings.load({"url": location, "access_log": False}, environ={}), authenticator=as_tester)
+    try:
+        twin = Registry.open(location, settings=Settings(), actor="tester")
+        assert isinstance(twin, EmbeddedRegistry)
+        with twin, RemoteRegistry("http://registry.test", settings=Settings.load(environ={}),
+                                  transport=InProcessTransport(app)) as remote:
+            yield remote, twin
+    finally:
+        app.state.store.close()
+
+
+@pytest.fixture
+def remote_registry(tmp_path: Path) -> Iterator[Registry]:
+    """The Python API over HTTP (RemoteRegistry) against the real REST app in this process, on a
+    new SQLite registry."""
+    with open_remote(str(tmp_path / "registry")) as (remote, _):
         yield remote
-    app.state.store.close()
 
 
-@pytest.fixture(params=REGISTRY_VARIANTS)
-def any_registry(request: pytest.FixtureRequest) -> Iterator[Registry]:
-    """The same behaviour tests over embedded SQLite, embedded PostgreSQL and remote (HTTP) registries.
-
-    Only the public ``Registry`` API is available here (no ``.store``)."""
-    if request.param == "remote":
-        yield request.getfixturevalue("remote_registry")
-        return
-    location = str(request.getfixturevalue("postgres_url")) if request.param == "postgresql" else str(
-        request.getfixturevalue("tmp_path") / "registry")
-    with Registry.open(location, settings=Settings(), actor="tester") as opened:
-        yield opened
+def variant_location(variant: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    """Where a registry of ``variant`` (a backend, or ``remote``: a server on SQLite) keeps its data."""
+    if variant == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(folder / "registry")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
@@ -16,15 +18,57 @@ from llm_registry.events.models import Event
 from llm_registry.registry import EmbeddedRegistry, Registry
 from llm_registry.settings import Settings
 from llm_registry.storage.tables import metadata
-from tests.conftest import BACKENDS
+from tests.conftest import REGISTRY_VARIANTS, open_remote, variant_location
 
 # The core tables; database_state reads every modelled table (search, accounts … too).
 TABLES = ("assets", "versions", "dependencies", "asset_edges", "aliases", "label_revisions", "events")
 
 
-def database_state(registry: EmbeddedRegistry) -> dict[str, list[str]]:
+# A remote registry under test -> the embedded registry on its database (see ``inspector``).
+_TWINS: dict[int, EmbeddedRegistry] = {}
+
+
+def inspector(registry: Registry) -> EmbeddedRegistry:
+    """The embedded registry on the database of ``registry`` (itself when embedded): where checks
+    of the stored rows and the event cursor read, whichever transport the test drives."""
+    return registry if isinstance(registry, EmbeddedRegistry) else _TWINS[id(registry)]
+
+
+@contextmanager
+def variant_registry(variant: str, location: str) -> Iterator[Registry]:
+    """A registry of ``variant``: embedded on SQLite or PostgreSQL, or remote (the REST app in
+    process, on SQLite), with its inspector registered."""
+    if variant != "remote":
+        with Registry.open(location, settings=Settings(), actor="tester") as opened:
+            yield opened
+        return
+    with open_remote(location) as (remote, twin):
+        _TWINS[id(remote)] = twin
+        try:
+            yield remote
+        finally:
+            del _TWINS[id(remote)]
+
+
+@pytest.fixture(params=REGISTRY_VARIANTS)
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
+    """The foundation's behaviour tests run on each backend embedded and over HTTP (remote)."""
+    with variant_registry(request.param, variant_location(request.param, request, tmp_path)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def embedded_registry(location: str) -> Iterator[EmbeddedRegistry]:
+    """An embedded registry on each backend, for tests that reach into its store."""
+    opened = Registry.open(location, settings=Settings(), actor="tester")
+    assert isinstance(opened, EmbeddedRegistry)
+    with opened:
+        yield opened
+
+
+def database_state(registry: Registry) -> dict[str, list[str]]:
     """Every row of every registry table as text: two equal states mean nothing was written in between."""
-    engine: sa.Engine = registry.store.engine  # type: ignore[attr-defined]
+    engine: sa.Engine = inspector(registry).store.engine  # type: ignore[attr-defined]
     state: dict[str, list[str]] = {}
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
@@ -56,7 +100,7 @@ def make_refuse(registry: EmbeddedRegistry) -> Refuse:
     afterwards every table holds the same rows and the event feed the same events."""
 
     def check(action: Callable[[], object], error: type[RegistryError], code: str, field: str | None) -> RegistryError:
-        last_event = str(registry.store.last_event_cursor())
+        last_event = str(inspector(registry).store.last_event_cursor())
         state_before = database_state(registry)
         with pytest.raises(error) as info:
             action()
@@ -73,11 +117,15 @@ def refuse(registry: EmbeddedRegistry) -> Refuse:
     return make_refuse(registry)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=REGISTRY_VARIANTS)
 def module_registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        EmbeddedRegistry]:
-    """A registry on an empty database of each backend, shared by the tests of one module: for
-    tests that only read, or that write under names of their own."""
+        Registry]:
+    """A registry on an empty database of each backend, and one over HTTP, shared by the tests of
+    one module: for tests that only read, or that write under names of their own."""
+    if request.param == "remote":
+        with variant_registry("remote", str(tmp_path_factory.mktemp("shared") / "registry")) as remote:
+            yield remote
+        return
     if request.param == "postgresql":
         # A schema of its own in the session's database (the per-test fixtures reset `public`);
         # commits not waiting for the WAL flush keep thousands of registrations quick.
@@ -121,4 +169,4 @@ class Scope:
 @pytest.fixture
 def scope(module_registry: EmbeddedRegistry, request: pytest.FixtureRequest) -> Scope:
     namespace = "t-" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
-    return Scope(module_registry, namespace, str(module_registry.store.last_event_cursor()))
+    return Scope(module_registry, namespace, str(inspector(module_registry).store.last_event_cursor()))

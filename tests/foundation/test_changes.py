@@ -12,7 +12,7 @@ import pytest
 
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
 from llm_registry.registry import EmbeddedRegistry
-from tests.foundation.conftest import Refuse, Scope, database_state, depends, make_refuse, model
+from tests.foundation.conftest import Refuse, Scope, database_state, depends, inspector, make_refuse, model
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def base(scope: Scope) -> Scope:
     for version in ("1.0.0", "1.1.0", "2.0.0-rc.1"):
         scope.registry.register(model(name=scope.name(), version=version, labels={
             "description": "first", "tags": ["a"], "annotations": {"team": "nlp"}}))
-    scope.start = str(scope.registry.store.last_event_cursor())  # the tests look at their own events
+    scope.start = str(inspector(scope.registry).store.last_event_cursor())  # the tests look at their own events
     return scope
 
 
@@ -155,8 +155,10 @@ def test_bad_status_change_arguments_are_refused(base: Scope, refuse_here: Refus
     registry = base.registry
     refuse_here(functools.partial(registry.deprecate, base.ref(), replacement="not a ref"), ValidationError,
                 "invalid_reference", "replacement")
-    refuse_here(functools.partial(registry.yank, base.ref(), reason="x" * 4097), ValidationError, "validation_error",
-                "message")
+    refuse_here(functools.partial(registry.yank, base.ref(), reason="x" * 4097), ValidationError, "invalid_parameter",
+                "reason")
+    refuse_here(functools.partial(registry.deprecate, base.ref(), message="x" * 4097), ValidationError,
+                "invalid_parameter", "message")
     refuse_here(functools.partial(registry.yank, base.ref("7.0.0")), NotFoundError, "version_not_found", None)
 
 
@@ -165,7 +167,7 @@ def test_bad_status_change_arguments_are_refused(base: Scope, refuse_here: Refus
 def with_dependent(base: Scope) -> Scope:
     base.registry.register(model(name=base.name("ft"), dependencies=[depends(f"{base.asset()}@^1.0", "derived_from")]))
     base.registry.set_alias(base.asset(), "production", "1.1.0")
-    base.start = str(base.registry.store.last_event_cursor())
+    base.start = str(inspector(base.registry).store.last_event_cursor())
     return base
 
 

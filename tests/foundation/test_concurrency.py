@@ -246,8 +246,9 @@ def test_two_processes_opening_an_empty_registry_at_once_both_succeed(backend: s
 
 
 # ------------------------------------------------- a cycle closed concurrently
-def test_two_registrations_closing_a_cycle_at_once_cannot_both_succeed(backend: str, registry: EmbeddedRegistry,
-                                                                       request: pytest.FixtureRequest) -> None:
+def test_two_registrations_closing_a_cycle_at_once_cannot_both_succeed(
+        backend: str, embedded_registry: EmbeddedRegistry, request: pytest.FixtureRequest) -> None:
+    registry = embedded_registry
     registry.register(model(name="acme/a"))
     registry.register(model(name="acme/b"))
     outcomes: dict[str, str] = {}

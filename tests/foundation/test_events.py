@@ -11,7 +11,7 @@ from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
 from llm_registry.registry import EmbeddedRegistry, Registry
 from llm_registry.settings import Settings
-from tests.foundation.conftest import depends, make_refuse, model
+from tests.foundation.conftest import depends, inspector, make_refuse, model
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,8 @@ def feed(module_registry: EmbeddedRegistry) -> tuple[EmbeddedRegistry, list[Even
     registry.set_alias("model:acme/base", "production", "1.0.0")
     registry.set_alias("model:acme/base", "production", "1.1.0")
     registry.remove_alias("model:acme/base", "production")
-    with Registry.open(registry.location, settings=Settings(), actor="bob") as bob:
+    # Another actor, embedded on the same database (a remote registry's actor is the server's).
+    with Registry.open(inspector(registry).location, settings=Settings(), actor="bob") as bob:
         bob.register({"kind": "dataset", "name": "acme/qa", "version": "1.0.0",
                       "dependencies": [depends("model:acme/base@^1")]})
     registry.delete("model:acme/base@1.0.0", force=True)

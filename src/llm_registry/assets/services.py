@@ -434,7 +434,9 @@ class AssetService:
         event: EventType,
     ) -> VersionDocument:
         if message is not None and len(message) > 4096:
-            raise ValidationError("message is longer than 4096 characters", code="validation_error", field="message")
+            # Named as the caller named it: yank takes a reason, deprecate a message.
+            field = "reason" if status is Status.YANKED else "message"
+            raise ValidationError(f"{field} is longer than 4096 characters", code="invalid_parameter", field=field)
         parsed = self.parse_reference(ref)
         with self.store.write() as tx:
             row = get_by_reference(tx, parsed)
