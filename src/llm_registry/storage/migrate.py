@@ -7,7 +7,7 @@ unknown (newer) revision is refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,30 +85,29 @@ def _check_foreign_keys(connection: sa.Connection) -> None:
         )
 
 
-def _run_upgrade(connection: sa.Connection, revision: str) -> None:
+def _run(connection: sa.Connection, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command (``command.upgrade`` or ``command.downgrade``) on ``connection``."""
     config = _config()
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    step(config, revision)
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> tuple[str | None, str]:
+    with _schema_lock(engine) as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        _run(connection, step, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after or ""
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Migrate the database to ``revision``; returns (revision before, revision after)."""
-    with _schema_lock(engine) as connection:
-        before = MigrationContext.configure(connection).get_current_revision()
-        _run_upgrade(connection, revision)
-        after = MigrationContext.configure(connection).get_current_revision()
-    return before, after or ""
+    return _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> tuple[str | None, str]:
     """Migrate the database back to ``revision`` (tests and recovery; back it up first)."""
-    with _schema_lock(engine) as connection:
-        before = MigrationContext.configure(connection).get_current_revision()
-        config = _config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-        after = MigrationContext.configure(connection).get_current_revision()
-    return before, after or ""
+    return _migrate(engine, command.downgrade, revision)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -130,7 +129,7 @@ def ensure_schema(engine: Engine) -> None:
                         "the database has tables but no llm-registry schema revision; refusing to touch it",
                         code="schema_outdated",
                     )
-                _run_upgrade(connection, "head")
+                _run(connection, command.upgrade, "head")
                 return
         if current == head:
             return
