@@ -73,18 +73,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A new, empty registry location on the backend under test."""
-    if backend == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return str(tmp_path / "registry")
+    return variant_location(backend, request, tmp_path)
 
 
 @pytest.fixture
-def registry(location: str) -> Iterator[EmbeddedRegistry]:
+def embedded_registry(location: str) -> Iterator[EmbeddedRegistry]:
     """An embedded registry on an empty database of each backend."""
     opened = Registry.open(location, settings=Settings(), actor="tester")
     assert isinstance(opened, EmbeddedRegistry)
     with opened:
         yield opened
+
+
+@pytest.fixture
+def registry(embedded_registry: EmbeddedRegistry) -> EmbeddedRegistry:
+    """An embedded registry on an empty database of each backend (the foundation suite widens this
+    to remote registries too, and keeps ``embedded_registry`` for tests that reach into the store)."""
+    return embedded_registry
 
 
 REGISTRY_VARIANTS = [*BACKENDS, "remote"]

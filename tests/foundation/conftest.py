@@ -57,15 +57,6 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
         yield opened
 
 
-@pytest.fixture
-def embedded_registry(location: str) -> Iterator[EmbeddedRegistry]:
-    """An embedded registry on each backend, for tests that reach into its store."""
-    opened = Registry.open(location, settings=Settings(), actor="tester")
-    assert isinstance(opened, EmbeddedRegistry)
-    with opened:
-        yield opened
-
-
 def database_state(registry: Registry) -> dict[str, list[str]]:
     """Every row of every registry table as text: two equal states mean nothing was written in between."""
     engine: sa.Engine = inspector(registry).store.engine  # type: ignore[attr-defined]
