@@ -53,7 +53,9 @@ def test_the_log_is_restarted_under_overlapping_readers(tmp_path: Path) -> None:
     log; past ``restart_pages`` a RESTART checkpoint waits for them, and the log is reused from
     its start instead of growing."""
     path = tmp_path / "db.sqlite"
-    writer = sqlite3.connect(path, isolation_level=None)
+    # A RESTART checkpoint holds writers back while it waits for the readers; on a loaded machine
+    # that wait outlasted sqlite3's default 5 s busy timeout. The store's writer waits 30 s.
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
     writer.execute("PRAGMA journal_mode = WAL")
     writer.execute("PRAGMA wal_autocheckpoint = 0")
     writer.execute("CREATE TABLE t (x BLOB)")
