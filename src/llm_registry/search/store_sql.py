@@ -259,8 +259,7 @@ class SqlSearchIndex:
                 marked = w["current_doc_ids"].fetch(connection, {"for_asset": row.asset_id})
                 changes.extend((int(old), False) for (old,) in marked if old != doc_id)
         if changes:
-            w["set_current"].execute_many(connection, [{"doc_id": doc_id, "flag": flag} for doc_id, flag in changes])
-            self.current_changed(connection, changes)
+            self._mark_current(connection, changes)
         pins = Counter(asset for _, pinned in items for asset in set(pinned))
         if pins:
             w["add_pins"].execute_many(connection, [{"asset_id": a, "pins": n} for a, n in sorted(pins.items())])
@@ -317,6 +316,12 @@ class SqlSearchIndex:
         )
         return str(version_id)
 
+    def _mark_current(self, connection: sa.Connection, changes: Sequence[tuple[int, bool]]) -> None:
+        """Set ``is_current`` of documents, ``(doc_id, flag)``, and tell the text index."""
+        rows = [{"doc_id": doc_id, "flag": flag} for doc_id, flag in changes]
+        self.writes(connection)["set_current"].execute_many(connection, rows)
+        self.current_changed(connection, changes)
+
     def _refresh_current(self, connection: sa.Connection, asset_id: str, *, exclude: str) -> None:
         """Mark the current version of the asset after a change of status or a delete."""
         w = self.writes(connection)
@@ -327,8 +332,7 @@ class SqlSearchIndex:
             documents = w["document_of"].fetch(connection, {"for_version": current})
             changes.extend((int(doc_id), True) for (doc_id,) in documents)
         if changes:
-            w["set_current"].execute_many(connection, [{"doc_id": doc_id, "flag": flag} for doc_id, flag in changes])
-            self.current_changed(connection, changes)
+            self._mark_current(connection, changes)
 
     # ------------------------------------------------------------------- reads
     def _from(self, query: SearchQuery, facets: Sequence[Field]) -> tuple[Any, list[ColumnElement[bool]], Any]:
