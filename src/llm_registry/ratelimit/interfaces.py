@@ -39,13 +39,7 @@ class Decision:
     def headers(self) -> dict[str, str]:
         """``RateLimit`` and ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers), plus
         ``Retry-After`` when refused."""
-        out = {
-            "RateLimit-Policy": self.limit.policy_header.decode("latin-1"),
-            "RateLimit": f'"{self.limit.name}";r={self.remaining};t={math.ceil(self.reset_after)}',
-        }
-        if not self.allowed:
-            out["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
-        return out
+        return {_HEADER_NAMES[name]: value.decode("latin-1") for name, value in self.raw_headers()}
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """``headers`` as ASGI raw headers (lower-case names, Latin-1 bytes), built on every
@@ -56,8 +50,11 @@ class Decision:
             (b"ratelimit", f'"{limit.name}";r={self.remaining};t={math.ceil(self.reset_after)}'.encode("latin-1")),
         ]
         if not self.allowed:
-            raw.append((b"retry-after", self.headers()["Retry-After"].encode("latin-1")))
+            raw.append((b"retry-after", str(max(1, math.ceil(self.retry_after))).encode("latin-1")))
         return raw
+
+
+_HEADER_NAMES = {b"ratelimit-policy": "RateLimit-Policy", b"ratelimit": "RateLimit", b"retry-after": "Retry-After"}
 
 
 def decide(limit: RateLimit, tokens: float, allowed: bool, cost: int) -> Decision:
