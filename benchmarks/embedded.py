@@ -64,44 +64,56 @@ def _timed(calls: list[Callable[[], object]]) -> dict[str, float]:
     return _percentiles(samples)
 
 
+def register_bases(registry: Registry) -> None:
+    """The assets the benchmark's versions depend on: BASES models and datasets, three versions each."""
+    for b in range(BASES):
+        for minor in range(3):
+            registry.register(
+                {
+                    "kind": "model",
+                    "name": f"base/m-{b}",
+                    "version": f"1.{minor}.0",
+                    "spec": {"architecture": "llama", "parameters": 7_000_000_000},
+                }
+            )
+            registry.register(
+                {
+                    "kind": "dataset",
+                    "name": f"data/d-{b}",
+                    "version": f"1.2.{minor}",
+                    "spec": {"format": "parquet", "rows": 1000 * (minor + 1)},
+                }
+            )
+
+
+def fine_tunes(versions: int) -> list[dict[str, Any]]:
+    """``versions`` manifests, VERSIONS_PER_ASSET per asset, each with 2 dependencies (a caret and
+    a tilde range), 3 tags and a ~500-byte spec."""
+    manifests = []
+    for i in range(versions):
+        asset, patch = divmod(i, VERSIONS_PER_ASSET) if versions >= VERSIONS_PER_ASSET else (0, i)
+        manifests.append(
+            {
+                "kind": "model",
+                "name": f"acme/ft-{asset}",
+                "version": f"1.0.{patch}",
+                "spec": _spec(i),
+                "dependencies": [
+                    {"ref": f"model:base/m-{i % BASES}@^1.0", "relation": "derived_from"},
+                    {"ref": f"dataset:data/d-{i % BASES}@~1.2", "relation": "trained_on"},
+                ],
+                "labels": {"tags": ["chat", "support", f"batch-{i % 7}"], "license": "apache-2.0"},
+            }
+        )
+    return manifests
+
+
 def run(location: str, backend: str, versions: int, lookups: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     with Registry.open(location, settings=Settings(), actor="bench") as registry:
-        for b in range(BASES):
-            for minor in range(3):
-                registry.register(
-                    {
-                        "kind": "model",
-                        "name": f"base/m-{b}",
-                        "version": f"1.{minor}.0",
-                        "spec": {"architecture": "llama", "parameters": 7_000_000_000},
-                    }
-                )
-                registry.register(
-                    {
-                        "kind": "dataset",
-                        "name": f"data/d-{b}",
-                        "version": f"1.2.{minor}",
-                        "spec": {"format": "parquet", "rows": 1000 * (minor + 1)},
-                    }
-                )
+        register_bases(registry)
         assets = max(1, versions // VERSIONS_PER_ASSET)
-        documents = []
-        for i in range(versions):
-            asset, patch = divmod(i, VERSIONS_PER_ASSET) if versions >= VERSIONS_PER_ASSET else (0, i)
-            documents.append(
-                {
-                    "kind": "model",
-                    "name": f"acme/ft-{asset}",
-                    "version": f"1.0.{patch}",
-                    "spec": _spec(i),
-                    "dependencies": [
-                        {"ref": f"model:base/m-{i % BASES}@^1.0", "relation": "derived_from"},
-                        {"ref": f"dataset:data/d-{i % BASES}@~1.2", "relation": "trained_on"},
-                    ],
-                    "labels": {"tags": ["chat", "support", f"batch-{i % 7}"], "license": "apache-2.0"},
-                }
-            )
+        documents = fine_tunes(versions)
         register = _timed([lambda d=d: registry.register(d) for d in documents])
         for asset in range(assets):
             registry.set_alias(f"model:acme/ft-{asset}", "production", f"1.0.{rng.randrange(VERSIONS_PER_ASSET)}")
