@@ -49,8 +49,8 @@ Step = tuple[str, str, Any] | None
 
 @contextmanager
 def recording(store: SqliteAssetStore, log: list[Step]) -> Iterator[None]:
-    """Record the compiled statements the store runs, and a COMMIT after each write transaction
-    that commits."""
+    """Record the compiled statements the store's write transactions run, each transaction
+    ended by a COMMIT; a transaction rolled back leaves nothing."""
     originals = {name: getattr(compiled.CompiledStatement, name) for name in ("fetch", "execute", "execute_many")}
 
     def recorder(name: str) -> Any:
@@ -69,8 +69,13 @@ def recording(store: SqliteAssetStore, log: list[Step]) -> Iterator[None]:
 
     @contextmanager
     def recorded_write() -> Iterator[Any]:
-        with write() as tx:
-            yield tx
+        begun = len(log)
+        try:
+            with write() as tx:
+                yield tx
+        except BaseException:
+            del log[begun:]  # rolled back: nothing of it to replay
+            raise
         log.append(COMMIT)
 
     for name in originals:

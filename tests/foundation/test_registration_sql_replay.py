@@ -6,11 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from benchmarks.embedded import fine_tunes, register_bases
 from benchmarks.registration_sql import COMMIT, Step, contents, recording, replay
 
 from llm_registry import Registry, Settings
 from llm_registry.assets.store_sqlite import SqliteAssetStore
+from llm_registry.errors import ConflictError
 
 VERSIONS = 25
 
@@ -44,6 +46,20 @@ def test_the_replay_writes_what_the_registry_wrote(tmp_path: Path) -> None:
     expected = contents(registered / "registry.db")
     assert {"versions", "events", "search_documents", "search_fts_data"} <= set(expected)
     assert _replayed(seeded, tmp_path / "replayed", log) == expected
+
+
+def test_a_transaction_rolled_back_is_not_recorded(tmp_path: Path) -> None:
+    with Registry.open(str(tmp_path), settings=Settings(), actor="bench") as registry:
+        assert isinstance(registry.store, SqliteAssetStore)
+        log: list[Step] = []
+        with recording(registry.store, log):
+            registry.register({"kind": "model", "name": "acme/m", "version": "1.0.0", "spec": {"n": 1}})
+            recorded = list(log)
+            # Same version, other spec: refused inside the transaction, after its first read.
+            with pytest.raises(ConflictError):
+                registry.register({"kind": "model", "name": "acme/m", "version": "1.0.0", "spec": {"n": 2}})
+    assert log == recorded
+    assert log[-1] is COMMIT
 
 
 def test_a_replay_missing_statements_is_told_apart(tmp_path: Path) -> None:
