@@ -149,9 +149,6 @@ class SqlSearchIndex:
             )
             .returning(d.c.doc_id, d.c.is_current),
             "current_version": _current_version_query(),
-            "current_documents": sa.select(d.c.doc_id, d.c.version_id).where(
-                d.c.asset_id == _P("for_asset"), d.c.is_current == sa.true()
-            ),
             "document_of": sa.select(d.c.doc_id).where(d.c.version_id == _P("for_version")),
             "set_current": d.update().where(d.c.doc_id == _P("doc_id")).values(is_current=_P("flag", type_=sa.Boolean)),
             # The asset's current documents (from the partial index alone).
@@ -326,11 +323,10 @@ class SqlSearchIndex:
         """Mark the current version of the asset after a change of status or a delete."""
         w = self.writes(connection)
         current = self._current_version(connection, asset_id, exclude)
-        marked = w["current_documents"].fetch(connection, {"for_asset": asset_id})
-        changes = [(int(doc_id), False) for doc_id, version_id in marked if version_id != current]
-        if current and all(version_id != current for _, version_id in marked):
-            documents = w["document_of"].fetch(connection, {"for_version": current})
-            changes.extend((int(doc_id), True) for (doc_id,) in documents)
+        marked = {int(doc_id) for (doc_id,) in w["current_doc_ids"].fetch(connection, {"for_asset": asset_id})}
+        wanted = {int(doc_id) for (doc_id,) in w["document_of"].fetch(connection, {"for_version": current})}
+        changes = [(doc_id, False) for doc_id in sorted(marked - wanted)]
+        changes.extend((doc_id, True) for doc_id in sorted(wanted - marked))
         if changes:
             self._mark_current(connection, changes)
 
