@@ -177,10 +177,7 @@ class AssetService:
                     )
                 )
             now = self.clock()
-            asset = tx.find_asset(kind, name)
-            created = False
-            if asset is None:  # (found again should another writer have created it meanwhile)
-                asset, created = tx.get_or_create_asset(AssetRow(new_id(), kind, namespace, asset_name, now, actor))
+            asset, created = tx.get_or_create_asset(AssetRow(new_id(), kind, namespace, asset_name, now, actor))
             if not created and dependency_rows:
                 tx.lock_dependency_graph()
                 self._refuse_cycle(tx, asset, [d.target_asset_id for d in dependency_rows])
