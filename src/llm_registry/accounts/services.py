@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from llm_registry.accounts import keys, passwords
 from llm_registry.accounts.interfaces import (
@@ -25,7 +24,7 @@ from llm_registry.accounts.models import ApiKey, CreatedApiKey, NamespaceGrant, 
 from llm_registry.accounts.recent import RecentCredentials
 from llm_registry.accounts.tokens import AccessClaims, TokenSigner
 from llm_registry.domain.ids import new_id
-from llm_registry.domain.times import format_epoch, parse_time
+from llm_registry.domain.times import epoch_of, format_epoch, parse_time
 from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from llm_registry.events.models import EventType
 
@@ -55,11 +54,6 @@ def check_username(username: str, field: str = "username") -> str:
             field=field,
         )
     return username
-
-
-def _epoch(stored: str) -> float:
-    """A stored time (``…Z``) as POSIX seconds."""
-    return datetime.fromisoformat(stored.replace("Z", "+00:00")).timestamp()
 
 
 def _user(row: UserRow) -> User:
@@ -300,7 +294,7 @@ class AccountService:
         if session.expires_at <= now:
             raise UnauthenticatedError("the session has expired; log in again")
         principal = Principal(username=user.username, role=Role(user.role), session_id=session.id)
-        return principal, min(_epoch(session.expires_at), claims.expires_at)
+        return principal, min(epoch_of(session.expires_at), claims.expires_at)
 
     def _authenticate_key(self, text: str) -> tuple[Principal, float]:
         """(the principal, until when the answer holds without a commit: the key's expiry, or
@@ -329,9 +323,9 @@ class AccountService:
             last_used = now
         # A key never outranks its owner, even after the owner was demoted.
         role = min(Role(row.role), Role(row.owner_role), key=lambda r: r.rank)
-        good_until = _epoch(last_used) + LAST_USED_PRECISION_SECONDS
+        good_until = epoch_of(last_used) + LAST_USED_PRECISION_SECONDS
         if row.expires_at is not None:
-            good_until = min(good_until, _epoch(row.expires_at))
+            good_until = min(good_until, epoch_of(row.expires_at))
         return Principal(username=row.username, role=role, api_key_id=row.id), good_until
 
     # -------------------------------------------------------------- API keys

@@ -23,6 +23,11 @@ def format_epoch(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+def epoch_of(stored: str) -> float:
+    """A stored time (``…Z``) as POSIX seconds: the inverse of ``format_epoch``."""
+    return datetime.fromisoformat(stored.replace("Z", "+00:00")).timestamp()
+
+
 def utc_now() -> str:
     return format_epoch(time.time())
 
