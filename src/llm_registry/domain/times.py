@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from llm_registry.errors import ValidationError
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+Clock = Callable[[], float]
+"""The one clock every service is given: POSIX seconds (``time.time``, or a test's own)."""
+system_clock: Clock = time.time
 
 
 def format_time(moment: datetime) -> str:
