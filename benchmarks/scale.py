@@ -7,10 +7,10 @@
 Generates assets (one tenth of the versions) of every kind with realistic text, and a
 dependency DAG (models trained on datasets and derived from older models, pipelines using
 models and prompts, one dataset used by many models). The versions are written by
-``BulkLoader``: the rows, events and search index that registering through the asset service
-writes (a test checks that they are identical), a thousand per transaction, so that 100,000
-versions take about a minute on SQLite and two to four on PostgreSQL instead of the better part of
-an hour. PostgreSQL then gets ANALYZE, as autovacuum would give it.
+``register_many``, a thousand per transaction (each with exactly what a registration of its own
+writes: a test checks that they are identical), so that 100,000 versions take about a minute on
+SQLite and two to four on PostgreSQL instead of the better part of an hour. PostgreSQL then gets
+ANALYZE, as autovacuum would give it.
 
 Prints JSON with p50/p95 in milliseconds for the operations of issue 5: full-text search with
 two filters and facets, a filter-only search, the first page and the 200th page (10,000
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import json
 import math
 import os
@@ -31,24 +30,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
-from llm_registry.assets import documents
-from llm_registry.assets.interfaces import AssetRow, AssetWriter, DependencyRow, VersionRow
-from llm_registry.assets.models import Status
-from llm_registry.assets.validation import validate_spec
-from llm_registry.domain.digests import digest_of
-from llm_registry.domain.ids import new_id
-from llm_registry.domain.names import parse_name
-from llm_registry.domain.references import SelectorType
-from llm_registry.domain.versions import parse_version, sort_key, version_key
-from llm_registry.events.models import EventType
-from llm_registry.registry import EmbeddedRegistry, Registry
-from llm_registry.search.store_sql import SqlSearchIndex
+from llm_registry.embedded import EmbeddedRegistry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 
 WORDS = [
@@ -123,100 +112,11 @@ def manifests(versions: int, probes: dict[str, Any], seed: int = 7) -> Iterator[
             probes["leaves"].append(f"{ref_base}@{version}")
 
 
-class BulkLoader:
-    """Writes what ``AssetService.register`` writes for each manifest, many per write transaction.
-
-    Registering through the service costs a dozen round trips and a commit per version: 100,000
-    of them take ten minutes on PostgreSQL. This loader takes the same steps as the service's
-    registration (manifest parsing and spec validation, digests, the rows and event it builds,
-    the store transaction's ``insert_version`` and ``append_event``, the search index) but
-    resolves pins from what it wrote (the benchmark pins exact versions only), skips the lookups
-    a new version does not need (the corpus has no duplicates and no cycles by construction),
-    and indexes a whole batch at once with ``index_versions``. ``check`` re-registers a sample
-    through the service: it must answer "already registered, identical".
-    """
-
-    def __init__(self, registry: EmbeddedRegistry, batch: int = 1000) -> None:
-        self.service = registry.service
-        self.store = registry.store
-        self.actor = registry.actor
-        index = registry.service.search_index
-        assert isinstance(index, SqlSearchIndex)
-        self.index = index
-        self.batch = batch
-        self.assets: dict[tuple[str, str, str], AssetRow] = {}
-        self.versions: dict[tuple[str, str, str, str], VersionRow] = {}
-
-    def load(self, documents_: Iterable[Mapping[str, Any]]) -> int:
-        """Write every manifest; returns how many."""
-        count = 0
-        pending = iter(documents_)
-        while chunk := list(itertools.islice(pending, self.batch)):
-            with self.store.write() as tx:
-                self.index.index_versions(tx, [self._write(tx, m) for m in chunk])
-            count += len(chunk)
-        return count
-
-    def _write(self, tx: AssetWriter, manifest: Mapping[str, Any]) -> tuple[VersionRow, list[str]]:
-        # The steps of AssetService.register/_register, in the same order.
-        parsed = documents.parse_manifest(manifest)
-        name = parse_name(parsed.name, default_namespace=self.service.default_namespace)
-        version = parse_version(parsed.version)
-        validate_spec(parsed.kind, parsed.spec)
-        document_digest = digest_of(documents.immutable_fields(parsed, str(name)))
-        digest = documents.content_digest(parsed, document_digest)
-        pins: list[dict[str, Any]] = []
-        dependency_rows: list[DependencyRow] = []
-        for position, declared in enumerate(parsed.dependencies):
-            ref = self.service.parse_reference(declared.ref, field=f"dependencies[{position}].ref")
-            assert ref.selector_type is SelectorType.VERSION, declared.ref
-            assert ref.version is not None
-            target = self.versions[(ref.kind.value, ref.name.namespace, ref.name.name, version_key(ref.version))]
-            pins.append({"ref": declared.ref, "relation": declared.relation.value, "version": target.version,
-                         "digest": target.digest})
-            dependency_rows.append(DependencyRow(position, declared.ref, declared.relation.value, target.asset_id,
-                                                 target.id, target.version, target.digest))
-        now = self.service.clock()
-        key = (parsed.kind.value, name.namespace, name.name)
-        asset = self.assets.get(key)
-        if asset is None:
-            asset, _ = tx.get_or_create_asset(AssetRow(new_id(), parsed.kind, name.namespace, name.name, now,
-                                                       self.actor))
-            self.assets[key] = asset
-        sk = sort_key(version)
-        labels = parsed.labels.model_dump(mode="json")
-        row = VersionRow(
-            id=new_id(), asset_id=asset.id, kind=parsed.kind, namespace=name.namespace, name=name.name,
-            version=parsed.version, version_key=version_key(version), major=sk.major, minor=sk.minor,
-            patch=sk.patch, prerelease_key=sk.prerelease, is_prerelease=bool(version.prerelease),
-            status=Status.ACTIVE.value, status_message=None, replacement=None, digest=digest,
-            document_digest=document_digest, spec=parsed.spec,
-            content=parsed.content.model_dump(exclude_none=True) if parsed.content else None,
-            dependencies=[d.model_dump(mode="json") for d in parsed.dependencies], pins=pins,
-            provenance=parsed.provenance, labels=labels, revision=1, created_at=now, created_by=self.actor,
-            updated_at=now,
-        )
-        tx.insert_version(row, dependency_rows)
-        self.versions[(*key, row.version_key)] = row
-        tx.append_event(
-            type=EventType.ASSET_REGISTERED, subject=f"{parsed.kind.value}:{name}@{parsed.version}",
-            asset=f"{parsed.kind.value}:{name}", actor=self.actor, at=now,
-            payload={"version": parsed.version, "digest": digest, "before": None,
-                     "after": {"status": Status.ACTIVE.value, "pins": pins, "labels": labels}},
-        )
-        return row, [d.target_asset_id for d in dependency_rows]
-
-    def check(self, sample: Iterable[Mapping[str, Any]]) -> None:
-        """Each manifest registered again through the service must be found identical."""
-        for manifest in sample:
-            _, created = self.service.register(manifest, actor=self.actor)
-            assert not created, manifest
-
-
 def generate(registry: EmbeddedRegistry, versions: int, *, batch: int = 1000) -> dict[str, Any]:
-    """Write ``versions`` versions (``versions // 10`` assets); returns probes for the benchmarks."""
+    """Write ``versions`` versions (``versions // 10`` assets) with ``register_many``, ``batch`` per
+    transaction; returns probes for the benchmarks. A sample registered again must come back
+    unchanged (an identical document)."""
     probes: dict[str, Any] = {}
-    loader = BulkLoader(registry, batch)
     sample: list[dict[str, Any]] = []
     started = time.perf_counter()
 
@@ -226,9 +126,11 @@ def generate(registry: EmbeddedRegistry, versions: int, *, batch: int = 1000) ->
                 sample.append(manifest)
             yield manifest
 
-    loader.load(sampled(manifests(versions, probes)))
+    result = registry.register_many(sampled(manifests(versions, probes)), batch_size=batch)
+    assert result.created == versions, result.model_dump(exclude={"items"})
     probes["seconds"] = time.perf_counter() - started
-    loader.check(sample)
+    again = registry.register_many(sample)
+    assert again.unchanged == len(sample), again.model_dump(exclude={"items"})
     return probes
 
 

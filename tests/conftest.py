@@ -16,7 +16,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.embedded import EmbeddedRegistry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 
 ADMIN_URL = os.environ.get("LLM_REGISTRY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -103,8 +104,8 @@ def open_remote(location: str) -> Iterator[tuple[Registry, EmbeddedRegistry]]:
     from fastapi import Request
 
     from llm_registry.api.rest.app import create_app
-    from llm_registry.api.rest.context import Actor
     from llm_registry.api.rest.inprocess import InProcessTransport
+    from llm_registry.domain.access import Actor
     from llm_registry.remote import RemoteRegistry
 
     async def as_tester(request: Request) -> Actor:

@@ -1,30 +1,28 @@
-"""One place builds everything from settings: the store and the services over it."""
+"""One place builds everything from settings: the store, the services over it, the account
+service and its authorizer, the rate limiter."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llm_registry.assets.interfaces import AssetStore
-from llm_registry.assets.services import AssetService
-from llm_registry.assets.store_postgres import PostgresAssetStore
+from llm_registry.assets.context import AssetContext
 from llm_registry.assets.store_sql import SqlAssetStore
-from llm_registry.assets.store_sqlite import SqliteAssetStore
+from llm_registry.domain.access import Authorizer
+from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import ValidationError
-from llm_registry.lineage.services import LineageService
-from llm_registry.search.services import SearchService
-from llm_registry.search.store_postgres import PostgresSearchIndex
-from llm_registry.search.store_sql import SqlSearchIndex
-from llm_registry.search.store_sqlite import Fts5SearchIndex
 from llm_registry.settings import Settings
-from llm_registry.storage import migrate
-from llm_registry.storage.engine import check_reachable
 
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
+    from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
+    from llm_registry.search.services import SearchService
+    from llm_registry.search.store_sql import SqlSearchIndex
+    from llm_registry.services import Services
 
 SQLITE_FILE = "registry.db"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def is_remote(location: str) -> bool:
@@ -33,7 +31,9 @@ def is_remote(location: str) -> bool:
 
 def create_store(location: str, settings: Settings) -> SqlAssetStore:
     """The store for a folder, ``sqlite:///FILE`` or ``postgresql://…`` (schema not checked)."""
-    if location.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+    if location.startswith(POSTGRES_SCHEMES):
+        from llm_registry.assets.store_postgres import PostgresAssetStore
+
         return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
     if location.startswith("sqlite:///"):
         path = Path(location.removeprefix("sqlite:///"))
@@ -48,11 +48,16 @@ def create_store(location: str, settings: Settings) -> SqlAssetStore:
         if folder.exists() and not folder.is_dir():
             raise ValidationError(f"{folder} is not a folder", code="invalid_parameter", field="url")
         path = folder / SQLITE_FILE
+    from llm_registry.assets.store_sqlite import SqliteAssetStore
+
     return SqliteAssetStore(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
-def open_store(location: str, settings: Settings) -> AssetStore:
+def open_store(location: str, settings: Settings) -> SqlAssetStore:
     """A store whose schema is current: created on an empty database, refused when outdated."""
+    from llm_registry.storage import migrate
+    from llm_registry.storage.engine import check_reachable
+
     store = create_store(location, settings)
     try:
         check_reachable(store.engine)
@@ -63,42 +68,97 @@ def open_store(location: str, settings: Settings) -> AssetStore:
     return store
 
 
-def build_search_index(store: AssetStore) -> SqlSearchIndex:
+def build_services(
+    settings: Settings,
+    *,
+    location: str | None = None,
+    store: SqlAssetStore | None = None,
+    with_accounts: bool = False,
+    clock: Clock = system_clock,
+) -> Services:
+    """Every service over the registry at ``location`` (default ``settings.url``), or over an
+    open ``store`` (which the services then own). ``with_accounts`` adds the account service,
+    and with it the authorizer every asset service asks (ownership and namespace grants)."""
+    from llm_registry.events.services import EventService
+    from llm_registry.services import Services
+
+    store = store or open_store(location or settings.url, settings)
+    try:
+        accounts = build_account_service(store, settings, clock=clock) if with_accounts else None
+        authorizer = build_authorizer(accounts) if accounts is not None else None
+        index = build_search_index(store)
+        context = AssetContext(
+            store, search_index=index, default_namespace=settings.default_namespace, clock=clock,
+            authorizer=authorizer,
+        )
+        from llm_registry.assets.aliases import AliasService
+        from llm_registry.assets.changes import ChangeService
+        from llm_registry.assets.reads import CatalogService
+        from llm_registry.assets.registration import BatchRegistration, RegistrationService
+
+        registration = RegistrationService(context)
+        return Services(
+            store=store,
+            context=context,
+            catalog=CatalogService(context),
+            registration=registration,
+            batch=BatchRegistration(registration),
+            changes=ChangeService(context),
+            aliases=AliasService(context),
+            events=EventService(store, default_namespace=settings.default_namespace, authorizer=authorizer),
+            search=build_search_service(store, index),
+            lineage=build_lineage_service(store, context),
+            accounts=accounts,
+        )
+    except BaseException:
+        store.close()
+        raise
+
+
+def build_search_index(store: SqlAssetStore) -> SqlSearchIndex:
     """The search index of the store's backend (FTS5 on SQLite, tsvector on PostgreSQL)."""
-    return PostgresSearchIndex() if store.backend == "postgresql" else Fts5SearchIndex()
+    if store.backend == "postgresql":
+        from llm_registry.search.store_postgres import PostgresSearchIndex
+
+        return PostgresSearchIndex()
+    from llm_registry.search.store_sqlite import Fts5SearchIndex
+
+    return Fts5SearchIndex()
 
 
-def build_asset_service(store: AssetStore, settings: Settings) -> AssetService:
-    return AssetService(
-        store, default_namespace=settings.default_namespace, search_index=build_search_index(store)
-    )
+def build_search_service(store: SqlAssetStore, index: SqlSearchIndex) -> SearchService:
+    """Search over the index the asset services keep current."""
+    from llm_registry.search.services import SearchService
 
-
-def build_search_service(store: AssetStore, assets: AssetService) -> SearchService:
-    """Search over the index the asset service keeps current."""
-    index = assets.search_index if isinstance(assets.search_index, SqlSearchIndex) else build_search_index(store)
     return SearchService(store, index)
 
 
-def build_lineage_service(store: AssetStore, assets: AssetService) -> LineageService:
-    return LineageService(store, assets)
+def build_lineage_service(store: SqlAssetStore, context: AssetContext) -> LineageService:
+    from llm_registry.lineage.services import LineageService
+
+    return LineageService(store, context)
 
 
-def build_account_service(store: AssetStore, settings: Settings) -> AccountService:
+def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Clock = system_clock) -> AccountService:
     """Accounts over the same database; signing keys from settings (a random one when unset)."""
     from llm_registry.accounts.services import AccountService
     from llm_registry.accounts.store_sql import SqlAccountStore
     from llm_registry.accounts.tokens import TokenSigner, random_secret, signing_key
 
-    if not isinstance(store, SqlAssetStore):
-        raise TypeError("accounts need a SQL store")
     secrets = [settings.jwt_secret or random_secret()]
     secrets += [s.strip() for s in settings.jwt_previous_secrets.split(",") if s.strip()]
     signer = TokenSigner(
         [signing_key(s) for s in secrets], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl,
     )
-    return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl)
+    return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock)
+
+
+def build_authorizer(accounts: AccountService) -> Authorizer:
+    """The permission checks of a registry with accounts (RBAC, ownership, namespace grants)."""
+    from llm_registry.accounts.authorization import AccountAuthorizer
+
+    return AccountAuthorizer(accounts)
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ERROR_CODES",
+    "ConcurrentWriteError",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
@@ -85,6 +86,14 @@ class ConflictError(RegistryError):
     http_status = 409
     grpc_code = "ALREADY_EXISTS"
     title = "Conflict"
+
+
+class ConcurrentWriteError(ConflictError):
+    """Another writer changed the same rows at the same moment; nothing was written, and
+    the operation may be tried again."""
+
+    default_code = "concurrent_write"
+    grpc_code = "ABORTED"
 
 
 class PolicyDeniedError(RegistryError):
@@ -171,6 +180,7 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "version_conflict": (ConflictError, "The version exists with different immutable fields."),
     "has_dependents": (ConflictError, "Other versions depend on this one."),
     "invalid_status_change": (ConflictError, "The status change is not allowed from the current status."),
+    "concurrent_write": (ConcurrentWriteError, "Another write changed the same data at the same moment; retry."),
     # access
     "policy_denied": (PolicyDeniedError, "A policy rule denied the operation."),
     "unauthenticated": (UnauthenticatedError, "No valid credentials were presented."),

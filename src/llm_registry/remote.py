@@ -9,7 +9,10 @@ named by a range, alias or digest first resolves it to an exact version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -18,25 +21,25 @@ import orjson
 from pydantic import BaseModel
 
 from llm_registry.assets import documents
-from llm_registry.assets.models import Alias, AssetSummary, LabelRevision, Page, VersionDocument, VersionSummary
+from llm_registry.assets.manifests import ManifestInput, attach_files, read_manifest
+from llm_registry.assets.models import (
+    MAX_BATCH,
+    Alias,
+    AssetSummary,
+    BatchItem,
+    BatchResult,
+    LabelRevision,
+    Page,
+    VersionDocument,
+    VersionSummary,
+)
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import parse_alias
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
-from llm_registry.errors import (
-    ERROR_CODES,
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    RateLimitedError,
-    RegistryError,
-    StorageError,
-    UnauthenticatedError,
-    ValidationError,
-    error_class_for_code,
-)
+from llm_registry.errors import StorageError, ValidationError
 from llm_registry.events.models import Event
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
-from llm_registry.registry import ManifestInput, Registry, read_manifest
+from llm_registry.problems import error_from_response
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
 
@@ -44,14 +47,10 @@ __all__ = ["RemoteRegistry", "error_from_response"]
 
 M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "llm-registry-python"
-_CLASS_BY_STATUS: dict[int, type[RegistryError]] = {
-    401: UnauthenticatedError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError, 429: RateLimitedError,
-    503: StorageError,
-}
 
 
-class RemoteRegistry(Registry):
-    """A registry served by ``llm-registry serve`` at ``location`` (``http(s)://host:port[/prefix]``).
+class RemoteRegistry:
+    """Implements ``llm_registry.Registry`` for a registry served by ``llm-registry serve`` at ``location`` (``http(s)://host:port[/prefix]``).
 
     ``token`` (else ``settings.token``) is sent as ``Authorization: Bearer``. ``transport``
     replaces httpx's network transport (for example ``InProcessTransport`` for an app in
@@ -84,7 +83,7 @@ class RemoteRegistry(Registry):
 
     # ---------------------------------------------------------------- http
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                 body: Any = None) -> httpx.Response:
+                 body: Any = None, timeout: float | None = None) -> httpx.Response:
         headers = dict(self._headers)
         content = None
         if body is not None:
@@ -96,7 +95,8 @@ class RemoteRegistry(Registry):
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._client.request(method, self.location + path, params=query, content=content,
-                                            headers=headers)
+                                            headers=headers,
+                                            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         except httpx.TransportError as exc:
             raise StorageError(f"cannot reach the registry at {self.location}: {exc}",
                                code="storage_unavailable") from None
@@ -135,13 +135,40 @@ class RemoteRegistry(Registry):
         return f"{_asset_path(parsed)}/versions/{_segment(version)}"
 
     # ------------------------------------------------------------- methods
-    def register(self, manifest: ManifestInput) -> VersionDocument:
+    def register(
+        self, manifest: ManifestInput, *, files: Sequence[Path] = (), files_root: Path | None = None
+    ) -> VersionDocument:
         data = read_manifest(manifest)
+        if files:
+            data = attach_files(data, files, root=files_root)
         # The embedded registry's document checks, here: the same error for a bad document, and
         # nothing sent that JSON cannot carry. The server checks again (it may be newer).
         parsed = documents.parse_manifest(data)
         response = self._request("POST", f"/v1/{parsed.kind.plural}", body=dict(data))
         return VersionDocument.model_validate_json(response.content)
+
+    def register_many(
+        self,
+        manifests: Iterable[ManifestInput],
+        *,
+        batch_size: int = 1000,
+        continue_on_error: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchResult:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValidationError(f"batch_size must be between 1 and {MAX_BATCH}", code="invalid_parameter",
+                                  field="batch_size")
+        items: list[BatchItem] = []
+        pending = iter(manifests)
+        # One request per batch: the server registers each in one transaction.
+        while chunk := list(itertools.islice(pending, batch_size)):
+            body = {"documents": [dict(read_manifest(m)) for m in chunk], "continue_on_error": continue_on_error,
+                    "offset": len(items)}
+            response = self._request("POST", "/v1/batch/register", body=body)
+            items.extend(BatchResult.model_validate_json(response.content).items)
+            if progress is not None:
+                progress(len(chunk))
+        return BatchResult.of(items)
 
     def get(self, ref: str, *, as_of: str | None = None) -> VersionDocument:
         return self._get("/v1/resolve", VersionDocument, ref=str(self._parse(ref)), as_of=as_of)
@@ -162,10 +189,17 @@ class RemoteRegistry(Registry):
                          limit=limit)
 
     def label(self, ref: str, *, description: str | None = None, license: str | None = None,
-              tags: Sequence[str] = (), untags: Sequence[str] = (),
+              tags: Sequence[str] = (), untags: Sequence[str] = (), set_tags: Sequence[str] | None = None,
               annotations: Mapping[str, str | None] | None = None) -> VersionDocument:
-        labels = {"description": description, "license": license, "add_tags": list(tags),
-                  "remove_tags": list(untags), "annotations": dict(annotations or {})}
+        labels: dict[str, Any] = {"add_tags": list(tags), "remove_tags": list(untags),
+                                  "annotations": dict(annotations or {})}
+        # JSON Merge Patch: a field left out stays as it is; "" (or null) clears it.
+        if description is not None:
+            labels["description"] = description
+        if license is not None:
+            labels["license"] = license
+        if set_tags is not None:
+            labels["tags"] = list(set_tags)
         return self._patch(ref, {"labels": labels})
 
     def label_history(self, ref: str) -> list[LabelRevision]:
@@ -209,9 +243,13 @@ class RemoteRegistry(Registry):
         return rendered
 
     def events(self, *, after: str | None = None, type: Sequence[str] = (), subject: str | None = None,
-               actor: str | None = None, limit: int = 100) -> Page[Event]:
-        params = {"after": after, "type": list(type) or None, "subject": subject, "actor": actor, "limit": limit}
-        return self._get("/v1/events", Page[Event], **params)
+               actor: str | None = None, limit: int = 100, wait: float = 0.0) -> Page[Event]:
+        params = {"after": after, "type": list(type) or None, "subject": subject, "actor": actor, "limit": limit,
+                  "wait": wait or None}
+        # A long-poll is answered after up to ``wait`` seconds: the answer may take that long.
+        timeout = self.settings.request_timeout + wait if wait else None
+        response = self._request("GET", "/v1/events", params=params, timeout=timeout)
+        return Page[Event].model_validate_json(response.content)
 
     def search(
         self,
@@ -255,6 +293,14 @@ class RemoteRegistry(Registry):
             if self._owns_client:
                 self._client.close()
 
+    def __enter__(self) -> RemoteRegistry:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
@@ -262,39 +308,3 @@ def _segment(value: str) -> str:
 
 def _asset_path(ref: Reference) -> str:
     return f"/v1/{ref.kind.plural}/{_segment(ref.name.namespace)}/{_segment(ref.name.name)}"
-
-
-def error_from_response(response: httpx.Response) -> RegistryError:
-    """The RegistryError a problem answer stands for (by its ``code``, else by its status)."""
-    try:
-        problem = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        problem = None
-    if not isinstance(problem, dict) or not isinstance(problem.get("code"), str):
-        cls = _CLASS_BY_STATUS.get(response.status_code, ValidationError if response.status_code < 500 else
-                                   RegistryError)
-        return _build(cls, f"HTTP {response.status_code} from the registry: {response.text[:200]}", None, None, {},
-                      response)
-    code = problem["code"]
-    message = str(problem.get("detail") or problem.get("title") or code)
-    field = problem.get("field") if isinstance(problem.get("field"), str) else None
-    raw_details = problem.get("details")
-    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
-    if code in ERROR_CODES:
-        return _build(error_class_for_code(code), message, code, field, details, response)
-    # A code this client does not know (an HTTP-level refusal, or a newer server): the class
-    # by status, its default code, and the server's code kept in details.
-    cls = _CLASS_BY_STATUS.get(response.status_code, ValidationError if response.status_code < 500 else RegistryError)
-    return _build(cls, message, None, field, {**details, "code": code}, response)
-
-
-def _build(cls: type[RegistryError], message: str, code: str | None, field: str | None, details: dict[str, Any],
-           response: httpx.Response) -> RegistryError:
-    if issubclass(cls, RateLimitedError):
-        retry_after = details.get("retry_after", response.headers.get("retry-after", 1))
-        try:
-            seconds = float(retry_after)
-        except (TypeError, ValueError):
-            seconds = 1.0
-        return cls(message, retry_after=seconds, code=code)
-    return cls(message, code=code, field=field, details=details or None)

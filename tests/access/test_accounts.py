@@ -76,14 +76,14 @@ def test_logout_and_disable_stop_tokens_and_keys_at_once(accounts: AccountServic
     pair = accounts.login("dev", PASSWORD)
     key = accounts.create_api_key(accounts.authenticate(pair.access_token), "ci")
     assert accounts.authenticate(key.key).api_key_id == key.id
-    accounts.update_user("dev", disabled=True, actor=admin.actor)
+    accounts.update_user("dev", disabled=True, actor=admin.name)
     for bearer in (pair.access_token, key.key):
         with pytest.raises(UnauthenticatedError):
             accounts.authenticate(bearer)
     with pytest.raises(UnauthenticatedError):
         accounts.login("dev", PASSWORD)
     with pytest.raises(ConflictError):  # the last admin stays
-        accounts.update_user("root", role="user", actor=admin.actor)
+        accounts.update_user("root", role="user", actor=admin.name)
     events = [e.type for e in _events(accounts)]
     assert "user.disabled" in events
     assert "api_key.created" in events
@@ -135,15 +135,15 @@ def test_namespace_grants_close_a_namespace_to_others(accounts: AccountService) 
     alice = Principal("alice", Role.USER)
     bob = Principal("bob", Role.USER)
     assert accounts.may_write_namespace(bob, "acme")
-    accounts.grant_namespace("acme", "alice", actor=admin.actor)
+    accounts.grant_namespace("acme", "alice", actor=admin.name)
     assert accounts.may_write_namespace(alice, "acme")
     assert not accounts.may_write_namespace(bob, "acme")
     assert accounts.may_write_namespace(admin, "acme")
     assert [g.username for g in accounts.list_grants(namespace="acme")] == ["alice"]
-    accounts.revoke_namespace("acme", "alice", actor=admin.actor)
+    accounts.revoke_namespace("acme", "alice", actor=admin.name)
     assert accounts.may_write_namespace(bob, "acme")
     with pytest.raises(NotFoundError):
-        accounts.revoke_namespace("acme", "alice", actor=admin.actor)
+        accounts.revoke_namespace("acme", "alice", actor=admin.name)
 
 
 def _forge(claims: dict[str, object], key: str = SECRET, algorithm: str = "HS256") -> str:

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI, Request
 
 from llm_registry.api.rest.app import create_app
-from llm_registry.api.rest.context import Actor
 from llm_registry.api.rest.inprocess import InProcessTransport
+from llm_registry.domain.access import Actor
 from llm_registry.remote import RemoteRegistry
 from llm_registry.settings import Settings
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,11 @@ import httpx
 import msgpack
 import orjson
 import pytest
-import sqlalchemy as sa
 from fastapi import Request
 
 from llm_registry.api.rest.app import create_app
-from llm_registry.api.rest.context import Actor
 from llm_registry.api.rest.inprocess import InProcessTransport
+from llm_registry.domain.access import Actor
 from llm_registry.errors import ERROR_CODES, RateLimitedError, RegistryError
 from tests.api.conftest import BASE_URL, model, problem, register, server_settings
 
@@ -266,19 +266,21 @@ def test_a_bug_is_a_500_problem_with_the_request_id(location: str, caplog: pytes
 
 
 def test_a_database_fault_is_503(location: str) -> None:
-    fault = sa.exc.OperationalError("SELECT 1", {}, Exception("database is locked"))
-    app = create_app(server_settings(location), authenticator=failing_authenticator(fault))
+    """A write that cannot get the database (another process holds it past the busy timeout) is
+    the store's StorageError: 503 with Retry-After, nothing written."""
+    app = create_app(server_settings(location, sqlite_busy_timeout_ms=50))
     with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
-        response = client.get("/v1/models")
-    problem(response, 503, "storage_unavailable")
-    assert response.headers["retry-after"] == "1"
-
-
-def test_a_value_the_database_refuses_is_422(location: str) -> None:
-    fault = sa.exc.DataError("INSERT …", {}, Exception("invalid byte sequence"))
-    app = create_app(server_settings(location), authenticator=failing_authenticator(fault))
-    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
-        problem(client.get("/v1/models"), 422, "invalid_parameter")
+        blocker = sqlite3.connect(Path(location) / "registry.db", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            response = client.post("/v1/models", json=model())
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        problem(response, 503, "storage_unavailable")
+        assert response.headers["retry-after"] == "1"
+        assert "locked" not in response.text  # the database's own words stay in the log
+        assert client.get("/v1/models").json()["items"] == []
 
 
 def test_openapi_and_docs(client: httpx.Client) -> None:

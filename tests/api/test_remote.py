@@ -11,8 +11,9 @@ import pytest
 from fastapi import Request
 
 from llm_registry.api.rest.app import create_app
-from llm_registry.api.rest.context import Actor
 from llm_registry.api.rest.inprocess import InProcessTransport
+from llm_registry.domain.access import Actor
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import (
     ConflictError,
     NotFoundError,
@@ -22,7 +23,7 @@ from llm_registry.errors import (
     UnauthenticatedError,
     ValidationError,
 )
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.remote import RemoteRegistry, error_from_response
 from llm_registry.settings import Settings
 from tests.api.conftest import ACTOR, BASE_URL, model, prompt, server_settings
@@ -141,7 +142,7 @@ def test_bearer_token_and_user_agent_reach_the_server(location: str) -> None:
         seen.append(request)
         if request.headers.get("authorization") != "Bearer s3cret":
             raise UnauthenticatedError("no token")
-        return Actor("robot", authenticated=True)
+        return Actor("robot")
 
     app = create_app(server_settings(location), authenticator=authenticate)
     transport = InProcessTransport(app)

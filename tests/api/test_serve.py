@@ -17,8 +17,9 @@ import httpx
 import orjson
 import pytest
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ConflictError, RegistryError
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.remote import RemoteRegistry
 from llm_registry.settings import Settings
 from tests.api.conftest import model

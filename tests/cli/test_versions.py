@@ -81,13 +81,13 @@ def test_register_files_root_keeps_folders(cli: Run, cli_json: RunJson, write_ma
     manifest = str(write_manifest(MODEL))
     clash = cli("register", manifest, "--file", str(tmp_path / "a/part.bin"), "--file", str(tmp_path / "b/part.bin"))
     assert clash.exit_code == 1
-    assert clash.stderr.startswith("error: invalid_parameter: several --file arguments have the path 'part.bin'")
+    assert clash.stderr.startswith("error: invalid_parameter: several files have the path 'part.bin'")
     document = cli_json("register", manifest, "--files-root", str(tmp_path),
                         "--file", str(tmp_path / "a/part.bin"), "--file", str(tmp_path / "b/part.bin"))
     assert sorted(entry["path"] for entry in document["content"]["files"]) == ["a/part.bin", "b/part.bin"]
     outside = cli("register", manifest, "--files-root", str(tmp_path / "a"), "--file", str(tmp_path / "b/part.bin"))
     assert outside.exit_code == 1
-    assert "is not inside --files-root" in outside.stderr
+    assert "is not inside the files root" in outside.stderr
 
 
 def test_register_missing_file_is_an_error(cli: Run, write_manifest: Callable[..., Path], tmp_path: Path) -> None:

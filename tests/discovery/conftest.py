@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from llm_registry.assets import store_sql
-from llm_registry.registry import EmbeddedRegistry
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.storage import compiled
 
 _NOT_QUERIES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")

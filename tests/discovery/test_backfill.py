@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from llm_registry.registry import EmbeddedRegistry
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.storage import migrate
 
 SEARCHES: list[dict[str, Any]] = [

@@ -1,5 +1,5 @@
-"""The benchmark's bulk loader writes what registering through the service writes (search index
-included), so that benchmarks/scale.py measures the data a registry really holds."""
+"""Batch registration writes exactly what registering one document at a time writes (search
+index included), so that benchmarks/scale.py measures the data a registry really holds."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from benchmarks.scale import BulkLoader, manifests
+from benchmarks.scale import manifests
 
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.embedded import EmbeddedRegistry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 
 VERSIONS = 400
@@ -70,15 +71,15 @@ def _state(registry: EmbeddedRegistry) -> dict[str, list[str]]:
     return {table: sorted(repr(row) for row in table_rows) for table, table_rows in state.items()}
 
 
-def test_the_bulk_loader_writes_what_registration_writes(location: str, tmp_path: Path, backend: str) -> None:
+def test_batch_registration_writes_what_registration_writes(location: str, tmp_path: Path, backend: str) -> None:
     probes: dict[str, Any] = {}
     corpus = list(manifests(VERSIONS, probes))
     assert len(corpus) == VERSIONS
     with Registry.open(location, settings=Settings(), actor="bench") as bulk:
         assert isinstance(bulk, EmbeddedRegistry)
-        loader = BulkLoader(bulk, batch=64)
-        assert loader.load(corpus) == VERSIONS
-        loader.check(corpus[::37])  # the service finds each one already registered, identical
+        assert bulk.register_many(corpus, batch_size=64).created == VERSIONS
+        again = bulk.register_many(corpus[::37])  # each one found already registered, identical
+        assert (again.unchanged, again.created) == (len(corpus[::37]), 0)
         loaded = _state(bulk)
     if backend == "postgresql":
         served_location = location  # the same database, emptied: one PostgreSQL database per test

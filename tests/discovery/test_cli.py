@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from llm_registry.cli.main import app
-from llm_registry.registry import EmbeddedRegistry
+from llm_registry.embedded import EmbeddedRegistry
 from tests.discovery.conftest import manifest
 
 ENV: dict[str, str | None] = {"LLM_REGISTRY_URL": None, "LLM_REGISTRY_ACTOR": "tester", "COLUMNS": None}

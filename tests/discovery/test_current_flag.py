@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from llm_registry.domain.versions import parse_version, sort_key
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ConflictError
-from llm_registry.registry import EmbeddedRegistry
 
 VERSIONS = ["0.9.0", "1.0.0", "1.0.1-rc.1", "1.0.1", "1.1.0-beta", "1.2.0", "2.0.0-alpha.1", "2.0.0"]
 ASSETS = ["acme/a", "acme/b"]

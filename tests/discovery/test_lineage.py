@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import NotFoundError, ValidationError
 from llm_registry.lineage.formats import to_dot, to_mermaid
 from llm_registry.lineage.models import VerifyStatus
-from llm_registry.registry import EmbeddedRegistry
 from tests.discovery.conftest import QueryCounter, manifest
 
 D = "dataset:acme/qa@1.0.0"
@@ -82,7 +82,7 @@ def test_impact_lists_dependents_with_shortest_paths(diamond: EmbeddedRegistry) 
         (P, 2, [D, FT, P]),
     ]
     assert diamond.impact(P).items == []
-    trained = diamond.lineage_service.impact(D, relations=["trained_on"])
+    trained = diamond.services.lineage.impact(D, relations=["trained_on"])
     assert [(i.ref, i.depth, i.relation) for i in trained.items] == [(M, 1, "trained_on"), (FT, 1, "trained_on")]
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import StorageError
-from llm_registry.registry import EmbeddedRegistry
 from llm_registry.storage import migrate
 
 SEARCHES: list[dict[str, Any]] = [

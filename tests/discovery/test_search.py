@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ValidationError
-from llm_registry.registry import EmbeddedRegistry
 from llm_registry.search.filters import parse_filter
 from tests.discovery.conftest import QueryCounter, manifest
 

@@ -13,9 +13,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import RegistryError
 from llm_registry.events.models import Event
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 from llm_registry.storage.tables import metadata
 from tests.conftest import REGISTRY_VARIANTS, open_remote, variant_location

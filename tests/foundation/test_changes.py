@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
-from llm_registry.registry import EmbeddedRegistry
 from tests.foundation.conftest import Refuse, Scope, database_state, depends, inspector, make_refuse, model
 
 

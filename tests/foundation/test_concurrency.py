@@ -28,8 +28,9 @@ import pytest
 import sqlalchemy as sa
 
 from llm_registry.assets import store_postgres
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import RegistryError
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 from llm_registry.storage import migrate
 from tests.foundation.conftest import depends, model

@@ -11,6 +11,7 @@ import pytest
 from llm_registry import errors
 from llm_registry.errors import (
     ERROR_CODES,
+    ConcurrentWriteError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -30,6 +31,7 @@ CLASSES: dict[type[RegistryError], tuple[int, str, str]] = {
     ValidationError: (422, "INVALID_ARGUMENT", "validation_error"),
     NotFoundError: (404, "NOT_FOUND", "not_found"),
     ConflictError: (409, "ALREADY_EXISTS", "conflict"),
+    ConcurrentWriteError: (409, "ABORTED", "concurrent_write"),
     PolicyDeniedError: (403, "PERMISSION_DENIED", "policy_denied"),
     UnauthenticatedError: (401, "UNAUTHENTICATED", "unauthenticated"),
     ForbiddenError: (403, "PERMISSION_DENIED", "forbidden"),

@@ -7,9 +7,10 @@ import functools
 
 import pytest
 
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 from tests.foundation.conftest import depends, inspector, make_refuse, model
 

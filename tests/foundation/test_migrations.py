@@ -14,8 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from llm_registry import bootstrap
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import StorageError
-from llm_registry.registry import EmbeddedRegistry, Registry
+from llm_registry.registry import Registry
 from llm_registry.settings import Settings
 from llm_registry.storage import migrate
 from llm_registry.storage.tables import UNMODELLED_TABLE_PREFIXES, metadata

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from llm_registry.domain.cursors import encode_cursor
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import NotFoundError, ValidationError
-from llm_registry.registry import EmbeddedRegistry
 from tests.foundation.conftest import Refuse, make_refuse, model
 from tests.foundation.semver_reference import semver_compare
 

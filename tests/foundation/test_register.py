@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from llm_registry.domain.digests import digest_of
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
-from llm_registry.registry import EmbeddedRegistry
 from tests.foundation.conftest import Refuse, Scope, database_state, depends, make_refuse, model
 
 DIGEST_A = "sha256:" + "a" * 64

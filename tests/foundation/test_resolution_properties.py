@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from llm_registry.domain.versions import parse_range, parse_version
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import NotFoundError
-from llm_registry.registry import EmbeddedRegistry
 from tests.foundation.conftest import model
 from tests.foundation.semver_reference import Comparator, npm_ranges, npm_satisfies, semver_compare, split
 

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from pydantic import BaseModel
 
+from llm_registry.domain.access import Actor, Role
 
-class Role(StrEnum):
-    """Roles, each including the one below: admin ⊃ developer ⊃ user ⊃ viewer."""
+__all__ = ["ApiKey", "CreatedApiKey", "NamespaceGrant", "Principal", "Role", "TokenPair", "User"]
 
-    ADMIN = "admin"
-    DEVELOPER = "developer"
-    USER = "user"
-    VIEWER = "viewer"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def includes(self, other: Role) -> bool:
-        """True when this role has every permission of ``other``."""
-        return self.rank >= other.rank
-
-
-_RANKS = {Role.VIEWER: 0, Role.USER: 1, Role.DEVELOPER: 2, Role.ADMIN: 3}
+# An authenticated identity (a user through a session, or an API key acting for its owner) is
+# the actor of what it does.
+Principal = Actor
 
 
 class User(BaseModel):
@@ -69,18 +54,3 @@ class NamespaceGrant(BaseModel):
     username: str
     created_at: str
     created_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated identity: a user through a session, or an API key acting for its owner."""
-
-    username: str
-    role: Role
-    session_id: str | None = None
-    api_key_id: str | None = None
-
-    @property
-    def actor(self) -> str:
-        """The name recorded in events: the user, or ``user/key:<prefix>`` for a key."""
-        return self.username if self.api_key_id is None else f"{self.username}/key:{self.api_key_id}"

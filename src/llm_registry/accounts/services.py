@@ -191,7 +191,7 @@ class AccountService:
             row = self._get_user(tx, principal.username)
         if not passwords.verify_password(row.password_hash, current):
             raise UnauthenticatedError("the current password is wrong", field="current_password")
-        self.update_user(principal.username, password=new, actor=principal.actor)
+        self.update_user(principal.username, password=new, actor=principal.name)
 
     # -------------------------------------------------------------- sessions
     def login(self, username: str, password: str) -> TokenPair:
@@ -350,7 +350,7 @@ class AccountService:
                             key_role.value, now, expires, None, None)
             tx.insert_api_key(row)
             tx.append_event(
-                type=EventType.API_KEY_CREATED, subject=f"api_key:{row.id}", actor=principal.actor, at=now,
+                type=EventType.API_KEY_CREATED, subject=f"api_key:{row.id}", actor=principal.name, at=now,
                 payload={"after": {"id": row.id, "name": name, "prefix": row.prefix, "owner": owner.username,
                                    "role": key_role.value, "expires_at": expires}},
             )
@@ -374,7 +374,7 @@ class AccountService:
             if row.revoked_at is None:
                 tx.revoke_api_key(row.id, now)
                 tx.append_event(
-                    type=EventType.API_KEY_REVOKED, subject=f"api_key:{row.id}", actor=principal.actor, at=now,
+                    type=EventType.API_KEY_REVOKED, subject=f"api_key:{row.id}", actor=principal.name, at=now,
                     payload={"before": {"id": row.id, "name": row.name, "prefix": row.prefix, "owner": row.username}},
                 )
             revoked = tx.find_api_key(id=key_id)

@@ -157,11 +157,23 @@ class AssetReader(Protocol):
         each one's version count, latest active release and aliases (a fixed number of queries)."""
         ...
 
-    def list_aliases(self, asset_id: str) -> list[AliasRow]: ...
+    def list_aliases(self, asset_id: str, *, after: str | None = None, limit: int | None = None) -> list[AliasRow]:
+        """The asset's aliases by name, strictly after ``after``, at most ``limit`` (None: all)."""
+        ...
+
+    def find_alias(self, asset_id: str, alias: str) -> AliasRow | None: ...
 
     def list_dependents(self, version_id: str) -> list[DependentRow]: ...
 
-    def list_label_revisions(self, version_id: str) -> list[LabelRevisionRow]: ...
+    def list_label_revisions(
+        self, version_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[LabelRevisionRow]:
+        """A version's label revisions above ``after``, oldest first, at most ``limit`` (None: all)."""
+        ...
+
+    def find_label_revision_at(self, version_id: str, moment: str) -> LabelRevisionRow | None:
+        """The label revision in force at ``moment`` (the last one created at or before it)."""
+        ...
 
     def find_asset_path(self, sources: Sequence[str], target: str) -> list[str] | None:
         """Asset ids on a dependency path from one of ``sources`` to ``target`` (None if unreachable)."""
@@ -205,6 +217,11 @@ class AssetWriter(AssetReader, Protocol):
 
     def lock_dependency_graph(self) -> None:
         """Keep the asset graph from changing under a cycle check until commit."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A savepoint: an error inside rolls back what was written inside (and propagates);
+        the transaction goes on."""
         ...
 
     def append_event(

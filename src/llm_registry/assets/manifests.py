@@ -1,8 +1,11 @@
-"""Reading version documents from files (YAML or JSON) and describing local files."""
+"""Reading version documents (a mapping, YAML/JSON text, or a file) and describing local files
+in them: what every client does before it sends a document, embedded or remote alike."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,26 @@ def _stringify_times(value: Any) -> Any:
     return value
 
 
+ManifestInput = Mapping[str, Any] | str | Path
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def read_manifest(manifest: ManifestInput) -> Mapping[str, Any]:
+    """A mapping from a mapping, a path, or YAML/JSON text. A one-line string ending in .yaml,
+    .yml or .json that names an existing file is read as that file (text with a newline, or
+    naming no file, is parsed as a document)."""
+    if isinstance(manifest, Path):
+        return load_manifest(manifest)
+    if isinstance(manifest, str):
+        if "\n" not in manifest and manifest.strip().lower().endswith(MANIFEST_SUFFIXES):
+            path = Path(manifest.strip()).expanduser()
+            if path.is_file():
+                return load_manifest(path)
+            raise ValidationError(f"no file {manifest.strip()!r}", code="invalid_manifest", field="manifest")
+        return parse_manifest_text(manifest)
+    return manifest
+
+
 def load_manifest(path: Path) -> dict[str, Any]:
     """The version document in a YAML or JSON file."""
     try:
@@ -76,3 +99,38 @@ def describe_files(paths: list[Path], *, root: Path | None = None) -> list[dict[
         name = path.relative_to(root).as_posix() if root else path.name
         out.append({"path": name, "digest": "sha256:" + digest.hexdigest(), "size": size})
     return out
+
+
+def attach_files(
+    document: Mapping[str, Any], files: Sequence[Path], *, root: Path | None = None
+) -> dict[str, Any]:
+    """The document with ``content.files`` describing ``files`` (sha256 and size, streamed); a
+    file replaces an entry of the same path. Paths are recorded relative to ``root`` when given
+    (each file must be inside it), else as the file name alone. Raises ValidationError."""
+    content = document.get("content") or {}
+    if not isinstance(content, dict):
+        raise ValidationError("content: expected a mapping", code="invalid_manifest", field="content")
+    existing = content.get("files") or []
+    if not isinstance(existing, list):
+        raise ValidationError("content.files: expected a list", code="invalid_manifest", field="content.files")
+    if root is not None:
+        base = root.resolve()
+        for path in files:
+            if not path.resolve().is_relative_to(base):
+                raise ValidationError(
+                    f"{path} is not inside the files root {root}", code="invalid_parameter", field="file"
+                )
+        described = describe_files([p.resolve() for p in files], root=base)
+    else:
+        described = describe_files(list(files))
+    paths = [entry["path"] for entry in described]
+    duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
+    if duplicates:
+        raise ValidationError(
+            f"several files have the path {duplicates[0]!r}; record paths relative to a files root "
+            "(--files-root) to keep folders apart",
+            code="invalid_parameter", field="file",
+        )
+    replaced = set(paths)
+    kept = [e for e in existing if not (isinstance(e, dict) and e.get("path") in replaced)]
+    return {**document, "content": {**content, "files": kept + described}}

@@ -211,3 +211,35 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+class BatchItem(BaseModel):
+    """What became of one document of a batch: ``created``, ``unchanged`` (an identical document
+    was registered already), ``failed`` (``error`` says why), or ``skipped`` (not written: the
+    batch it was in failed as a whole)."""
+
+    index: int
+    status: str
+    ref: str | None = None
+    digest: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResult(BaseModel):
+    """A batch registration: one item per document, in order, and the counts."""
+
+    items: list[BatchItem]
+    created: int
+    unchanged: int
+    failed: int
+
+    @classmethod
+    def of(cls, items: list[BatchItem]) -> BatchResult:
+        counts = dict.fromkeys(("created", "unchanged", "failed"), 0)
+        for item in items:
+            if item.status in counts:
+                counts[item.status] += 1
+        return cls(items=items, **counts)
+
+
+MAX_BATCH = 10_000  # documents in one batch (one transaction)

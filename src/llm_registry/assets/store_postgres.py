@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
 from llm_registry.storage.engine import create_postgres_engine
+from llm_registry.storage.errors import database_errors
 
 # Constants shared by every writer: the outbox's commit order, and the asset graph.
 _OUTBOX_LOCK = 0x6C6C6D72
@@ -21,11 +22,17 @@ class PostgresTransaction(SqlTransaction):
         # Sequence values are handed out before commit, so without this a reader could see
         # event 12 committed before event 11 and skip 11 for ever. Holding a transaction
         # lock from the event insert to commit makes commit order equal cursor order.
-        self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OUTBOX_LOCK})
+        self._lock(_OUTBOX_LOCK)
 
     def lock_dependency_graph(self) -> None:
         # READ COMMITTED alone would let a->b and b->a both pass the cycle check at once.
-        self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _GRAPH_LOCK})
+        self._lock(_GRAPH_LOCK)
+
+    def _lock(self, key: int) -> None:
+        """Take a transaction-scoped advisory lock, once per transaction (a batch appends many events)."""
+        if key not in self.locks:
+            self.connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            self.locks.add(key)
 
 
 class PostgresAssetStore(SqlAssetStore):
@@ -41,7 +48,7 @@ class PostgresAssetStore(SqlAssetStore):
 
     @contextmanager
     def read(self) -> Iterator[SqlTransaction]:
-        with self._read_engine.connect() as connection:
+        with database_errors(self.driver_error), self._read_engine.connect() as connection:
             yield self.transaction_class(connection, self.statements)
 
     def _aggregate(self, column: Any) -> Any:

@@ -6,6 +6,7 @@ subclasses in ``store_sqlite`` and ``store_postgres`` supply that.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
 from llm_registry.events.models import Event
 from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json, translate
+from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
 
 _VERSION_FIELDS = [col.name for col in versions.c]
@@ -177,6 +179,9 @@ class SqlTransaction:
     def __init__(self, connection: sa.Connection, statements: Statements) -> None:
         self.connection = connection
         self.sql = statements
+        self._savepoints = 0
+        # Transaction-scoped locks this transaction holds (taken once, kept until it ends).
+        self.locks: set[int] = set()
 
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:
@@ -292,8 +297,8 @@ class SqlTransaction:
                 alias_map[alias_row.asset_id][alias_row.name] = alias_row.version
         return [AssetListRow(_asset_row(row), int(row.n), row.latest, alias_map[row.id]) for row in rows]
 
-    def list_aliases(self, asset_id: str) -> list[AliasRow]:
-        rows = self.connection.execute(
+    def list_aliases(self, asset_id: str, *, after: str | None = None, limit: int | None = None) -> list[AliasRow]:
+        query = (
             sa.select(
                 aliases.c.name, versions.c.version, aliases.c.version_id, aliases.c.updated_at, aliases.c.updated_by
             )
@@ -301,7 +306,22 @@ class SqlTransaction:
             .where(aliases.c.asset_id == asset_id)
             .order_by(aliases.c.name)
         )
-        return [AliasRow(r.name, r.version, r.version_id, r.updated_at, r.updated_by) for r in rows]
+        if after is not None:
+            query = query.where(aliases.c.name > after)
+        if limit is not None:
+            query = query.limit(limit)
+        return [AliasRow(r.name, r.version, r.version_id, r.updated_at, r.updated_by)
+                for r in self.connection.execute(query)]
+
+    def find_alias(self, asset_id: str, alias: str) -> AliasRow | None:
+        row = self.connection.execute(
+            sa.select(
+                aliases.c.name, versions.c.version, aliases.c.version_id, aliases.c.updated_at, aliases.c.updated_by
+            )
+            .join_from(aliases, versions, aliases.c.version_id == versions.c.id)
+            .where(aliases.c.asset_id == asset_id, aliases.c.name == alias)
+        ).first()
+        return AliasRow(row.name, row.version, row.version_id, row.updated_at, row.updated_by) if row else None
 
     def list_dependents(self, version_id: str) -> list[DependentRow]:
         rows = self.connection.execute(
@@ -320,13 +340,27 @@ class SqlTransaction:
         )
         return [DependentRow(Kind(r.kind), r.namespace, r.name, r.version, r.relation, r.ref) for r in rows]
 
-    def list_label_revisions(self, version_id: str) -> list[LabelRevisionRow]:
-        rows = self.connection.execute(
+    def list_label_revisions(
+        self, version_id: str, *, after: int = 0, limit: int | None = None
+    ) -> list[LabelRevisionRow]:
+        query = (
             sa.select(label_revisions)
-            .where(label_revisions.c.version_id == version_id)
+            .where(label_revisions.c.version_id == version_id, label_revisions.c.revision > after)
             .order_by(label_revisions.c.revision)
         )
-        return [LabelRevisionRow(r.revision, r.labels, r.created_at, r.created_by) for r in rows]
+        if limit is not None:
+            query = query.limit(limit)
+        return [LabelRevisionRow(r.revision, r.labels, r.created_at, r.created_by)
+                for r in self.connection.execute(query)]
+
+    def find_label_revision_at(self, version_id: str, moment: str) -> LabelRevisionRow | None:
+        row = self.connection.execute(
+            sa.select(label_revisions)
+            .where(label_revisions.c.version_id == version_id, label_revisions.c.created_at <= moment)
+            .order_by(label_revisions.c.revision.desc())
+            .limit(1)
+        ).first()
+        return LabelRevisionRow(row.revision, row.labels, row.created_at, row.created_by) if row else None
 
     def find_asset_path(self, sources: Sequence[str], target: str) -> list[str] | None:
         if target in sources:
@@ -376,6 +410,7 @@ class SqlTransaction:
         actor: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        exclude_areas: Sequence[str] = (),
         limit: int = 100,
     ) -> list[Event]:
         return event_sql.list_events(
@@ -386,6 +421,7 @@ class SqlTransaction:
             actor=actor,
             since=since,
             until=until,
+            exclude_areas=exclude_areas,
             limit=limit,
         )
 
@@ -516,6 +552,22 @@ class SqlTransaction:
     def before_event(self) -> None:
         """Hook for backends that must order event commits (PostgreSQL)."""
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        held = set(self.locks)
+        self.connection.exec_driver_sql(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+            # Locks taken after a savepoint go when it is rolled back to.
+            self.locks = held
+            raise
+        self.connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+
     def lock_dependency_graph(self) -> None:
         """Hold the asset graph still until commit, so two registrations cannot each pass
         the cycle check and together close a cycle. SQLite's single writer already does."""
@@ -534,7 +586,31 @@ class SqlAssetStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.statements = Statements(engine.dialect, self._aggregate)
+        # The driver's own errors (statements run on its connection raise them untranslated).
+        self.driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._closed = False
+        # Readers waiting for the next commit of this process (the change feed's long-poll).
+        self._commits = threading.Condition()
+        self._commit_count = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def commit_count(self) -> int:
+        """How many write transactions this store has committed."""
+        return self._commit_count
+
+    def committed(self) -> None:
+        """Wake the readers waiting for a commit (called after each write transaction commits)."""
+        with self._commits:
+            self._commit_count += 1
+            self._commits.notify_all()
+
+    def wait_for_commit(self, seen: int, timeout: float) -> bool:
+        with self._commits:
+            return self._commits.wait_for(lambda: self._commit_count != seen or self._closed, timeout)
 
     def _aggregate(self, column: Any) -> Any:
         raise NotImplementedError
@@ -548,19 +624,22 @@ class SqlAssetStore:
 
     @contextmanager
     def _read(self) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as connection, connection.begin():
+        with database_errors(self.driver_error), self.engine.connect() as connection, connection.begin():
             yield self.transaction_class(connection, self.statements)
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as connection, connection.begin():
+        with database_errors(self.driver_error), self.engine.connect() as connection, connection.begin():
             yield self.transaction_class(connection, self.statements)
+        self.committed()
 
     def last_event_cursor(self) -> int:
-        with self.engine.connect() as connection:
+        with database_errors(self.driver_error), self.engine.connect() as connection:
             return event_sql.last_cursor(connection)
 
     def close(self) -> None:
         if not self._closed:
-            self._closed = True
+            with self._commits:
+                self._closed = True
+                self._commits.notify_all()
             self.engine.dispose()

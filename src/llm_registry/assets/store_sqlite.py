@@ -16,8 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
+from llm_registry.errors import StorageError
 from llm_registry.storage.checkpoint import Checkpointer
 from llm_registry.storage.engine import create_sqlite_engine
+from llm_registry.storage.errors import database_errors, registry_error
 
 READER_MMAP_BYTES = 1 << 30
 
@@ -73,7 +75,7 @@ class SqliteAssetStore(SqlAssetStore):
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
-        with self._write_lock:
+        with self._write_lock, database_errors(sqlite3.Error):
             if self._writer is None or self._writer.closed:
                 self._writer = self._connect_writer()
             assert self._lock_file is not None
@@ -89,6 +91,7 @@ class SqliteAssetStore(SqlAssetStore):
             finally:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._checkpointer.committed()
+        self.committed()
 
     def _connect_writer(self) -> sa.Connection:
         """The writer's connection; its commits leave checkpoints to the checkpointer's thread."""
@@ -136,21 +139,37 @@ class _Read:
 
     def __enter__(self) -> SqlTransaction:
         store = self._store
-        connection = self._connection = store._take_reader()
+        try:
+            connection = self._connection = store._take_reader()
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            raise _translated(exc) from exc
         try:
             connection.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
-        except BaseException:
+        except BaseException as exc:
             store._idle_readers.append(connection)
+            if isinstance(exc, sa.exc.SQLAlchemyError | sqlite3.Error):
+                raise _translated(exc) from exc
             raise
         return store.transaction_class(connection, store.statements)
 
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
         connection = self._connection
         assert connection is not None
         try:
             _end(connection, failed=exc_type is not None)
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as error:
+            if exc is None:
+                raise _translated(error) from error
         finally:
             self._store._idle_readers.append(connection)
+        if isinstance(exc, sa.exc.SQLAlchemyError | sqlite3.Error):
+            raise _translated(exc) from exc
+
+
+def _translated(exc: BaseException) -> BaseException:
+    """A database error raised in a read, as the registry's error (see storage.errors)."""
+    return registry_error(exc) or (StorageError("the database cannot serve the request now; retry")
+                                   if isinstance(exc, sqlite3.Error) else exc)
 
 
 @contextmanager

@@ -13,7 +13,8 @@ from llm_registry import bootstrap
 from llm_registry.accounts import credentials
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
-from llm_registry.errors import ValidationError, error_class_for_code
+from llm_registry.errors import UnauthenticatedError, ValidationError
+from llm_registry.problems import error_from_response
 
 admin_app = typer.Typer(help="Administer a registry's database directly (first admin, …).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the logged-in user on a server.", no_args_is_help=True)
@@ -28,18 +29,8 @@ def _read_password(from_stdin: bool, prompt: str = "Password") -> str:
 
 
 def _raise_problem(response: httpx.Response) -> None:
-    if response.is_success:
-        return
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    code = str(body.get("code", "internal_error"))
-    error_class = error_class_for_code(code)
-    message = str(body.get("detail", response.reason_phrase))
-    if code == "rate_limited":
-        raise error_class(message, retry_after=float(response.headers.get("Retry-After", "1")))  # type: ignore[call-arg]
-    raise error_class(message, code=code, field=body.get("field"))
+    if not response.is_success:
+        raise error_from_response(response)
 
 
 def _server(state: CliState) -> str:
@@ -55,7 +46,7 @@ def _call(state: CliState, method: str, path: str, **kwargs: Any) -> Any:
     settings = load_settings(state)
     token = settings.token or credentials.token_for(url, timeout=settings.request_timeout)
     if token is None:
-        raise error_class_for_code("unauthenticated")(f"not logged in to {url}: run `llm-registry login {url}`")
+        raise UnauthenticatedError(f"not logged in to {url}: run `llm-registry login {url}`")
     with httpx.Client(base_url=url, timeout=settings.request_timeout) as client:
         response = client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
     _raise_problem(response)
@@ -194,12 +185,11 @@ def audit(
         page = _call(state, "GET", "/v1/audit", params=params)
         items: list[dict[str, Any]] = page["items"]
     else:
-        store = bootstrap.open_store(settings.url, settings)
+        services = bootstrap.build_services(settings)
         try:
-            service = bootstrap.build_asset_service(store, settings)
-            events = service.list_events(types=type or (), limit=limit, **filters)
+            events = services.events.list_events(types=type or (), limit=limit, **filters)
         finally:
-            store.close()
+            services.close()
         items = [e.model_dump(mode="json") for e in events.items]
     if state.json:
         emit_json({"items": items, "next_cursor": None})

@@ -56,15 +56,15 @@ def current(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the database's schema revision and the one this release needs."""
     state = current_state(ctx, json_output)
     with _database(state) as (location, engine):
-        revision = migrate.current_revision(engine)
-    head = migrate.head_revision()
+        status = migrate.schema_status(engine)
     if state.json:
-        emit_json({"location": location, "current": revision, "head": head, "up_to_date": revision == head})
+        emit_json({"location": location, "current": status.current, "head": status.head,
+                   "up_to_date": status.up_to_date})
         return
     notice(f"location: {location}")
-    notice(f"current:  {revision or '(empty)'}")
-    notice(f"head:     {head}")
-    notice("up to date" if revision == head else "run `llm-registry db upgrade` (back the database up first)")
+    notice(f"current:  {status.current or '(empty)'}")
+    notice(f"head:     {status.head}")
+    notice("up to date" if status.up_to_date else "run `llm-registry db upgrade` (back the database up first)")
 
 
 def register(app: typer.Typer) -> None:

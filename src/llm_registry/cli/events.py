@@ -16,7 +16,9 @@ from llm_registry.cli.output import dump, emit_items, emit_json, next_page_hint,
 from llm_registry.cli.session import CliState, JsonOption, current_state, open_registry
 from llm_registry.registry import Registry
 
-POLL_INTERVAL = 1.0
+# How long one wait for new events lasts (a long-poll on a server); Ctrl-C ends a follow
+# between two waits, so keep it short enough to answer promptly.
+FOLLOW_WAIT = 1.0
 
 
 def events(
@@ -34,7 +36,7 @@ def events(
     actor: Annotated[str | None, typer.Option("--actor", metavar="NAME", help="Only events by this actor.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Events per page (1-1000).")] = 100,
     follow: Annotated[
-        bool, typer.Option("--follow", help="Keep polling every second for new events until Ctrl-C.")
+        bool, typer.Option("--follow", help="Keep waiting for new events and print them as they come, until Ctrl-C.")
     ] = False,
     max_wait: Annotated[
         float | None,
@@ -66,9 +68,10 @@ def _follow(
     """Print events as they come: JSON Lines with ``--json``, aligned lines otherwise."""
     deadline = None if max_wait is None else time.monotonic() + max_wait
     cursor = after
+    wait = 0.0  # the backlog first, without waiting
     with _stop_on_interrupt() as stop:
         while not stop.is_set():
-            page = registry.events(after=cursor, type=types, subject=subject, actor=actor, limit=limit)
+            page = registry.events(after=cursor, type=types, subject=subject, actor=actor, limit=limit, wait=wait)
             for event in page.items:
                 if state.json:
                     emit_json(dump(event), compact=True)
@@ -78,15 +81,17 @@ def _follow(
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return
+            # A full page means a backlog: read on at once; else wait for the next event.
             if len(page.items) == limit:
-                continue  # a backlog: read on without waiting
-            stop.wait(POLL_INTERVAL if remaining is None else min(POLL_INTERVAL, remaining))
+                wait = 0.0
+            else:
+                wait = FOLLOW_WAIT if remaining is None else min(FOLLOW_WAIT, remaining)
 
 
 @contextmanager
 def _stop_on_interrupt() -> Iterator[threading.Event]:
     """Ctrl-C (SIGINT) or SIGTERM ends a follow normally: the signal sets an event that the loop
-    checks between polls, instead of raising in the middle of a read."""
+    checks between waits, instead of raising in the middle of a read."""
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():  # only there can handlers be set

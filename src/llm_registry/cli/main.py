@@ -23,6 +23,7 @@ from llm_registry.settings import ENV_PREFIX
 # Each module adds its commands with ``register(app)``; one line here adds a command group.
 COMMAND_MODULES: tuple[str, ...] = (
     "llm_registry.cli.versions",
+    "llm_registry.cli.imports",
     "llm_registry.cli.labels",
     "llm_registry.cli.status",
     "llm_registry.cli.aliases",

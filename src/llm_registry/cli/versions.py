@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from llm_registry.assets.manifests import describe_files, load_manifest, parse_manifest_text
+from llm_registry.assets.manifests import load_manifest, parse_manifest_text
 from llm_registry.cli import views
 from llm_registry.cli.output import emit_items, emit_model, next_page_hint, notice
 from llm_registry.cli.session import JsonOption, current_state, open_registry
-from llm_registry.errors import ValidationError
 
 LimitOption = Annotated[int, typer.Option("--limit", help="Items per page (1-1000).")]
 CursorOption = Annotated[str | None, typer.Option("--cursor", help="Continue after this page cursor.")]
@@ -24,35 +22,6 @@ def read_manifest_argument(manifest: str) -> dict[str, Any]:
     if manifest == "-":
         return parse_manifest_text(sys.stdin.read(), source="<stdin>")
     return load_manifest(Path(manifest))
-
-
-def attach_files(document: dict[str, Any], files: list[Path], root: Path | None) -> dict[str, Any]:
-    """The document with ``content.files`` describing ``files`` (a given path replaces an entry of the same path)."""
-    content = document.get("content") or {}
-    if not isinstance(content, dict):
-        raise ValidationError("content: expected a mapping", code="invalid_manifest", field="content")
-    existing = content.get("files") or []
-    if not isinstance(existing, list):
-        raise ValidationError("content.files: expected a list", code="invalid_manifest", field="content.files")
-    if root is not None:
-        base = root.resolve()
-        for path in files:
-            if not path.resolve().is_relative_to(base):
-                raise ValidationError(f"{path} is not inside --files-root {root}", code="invalid_parameter",
-                                      field="file")
-        described = describe_files([p.resolve() for p in files], root=base)
-    else:
-        described = describe_files(files)
-    paths = [entry["path"] for entry in described]
-    duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
-    if duplicates:
-        raise ValidationError(
-            f"several --file arguments have the path {duplicates[0]!r}; use --files-root to keep folders apart",
-            code="invalid_parameter", field="file",
-        )
-    replaced = set(paths)
-    kept = [e for e in existing if not (isinstance(e, dict) and e.get("path") in replaced)]
-    return {**document, "content": {**content, "files": kept + described}}
 
 
 def register_manifest(
@@ -74,10 +43,8 @@ def register_manifest(
     """Register a version document (idempotent for an identical document)."""
     state = current_state(ctx, json_output)
     document = read_manifest_argument(manifest)
-    if file:
-        document = attach_files(document, file, files_root)
     with open_registry(state) as registry:
-        registered = registry.register(document)
+        registered = registry.register(document, files=file or (), files_root=files_root)
     if state.json:
         emit_model(registered)
     else:

@@ -57,8 +57,12 @@ class Actor:
 class Authorizer(Protocol):
     """The permission checks a service makes about one resource; each raises ForbiddenError."""
 
+    def allows(self, actor: Actor, permission: str) -> bool:
+        """Whether ``actor`` holds ``permission`` at all (outright or on what it created)."""
+        ...
+
     def require(self, actor: Actor, permission: str) -> None:
-        """``actor`` holds ``permission`` at all (outright or on what it created)."""
+        """Raises ForbiddenError unless ``actor`` holds ``permission`` at all."""
         ...
 
     def require_on(self, actor: Actor, permission: str, *, namespace: str, owner: str | None = None) -> None:

@@ -28,6 +28,11 @@ class EventType(StrEnum):
     NAMESPACE_REVOKED = "namespace.revoked"
 
 
+# Areas (the part of a type before the dot) of the events about accounts: reading them needs
+# ``audit:read``, not just ``assets:read``.
+ACCOUNT_AREAS: tuple[str, ...] = ("user", "session", "api_key", "namespace")
+
+
 class Event(BaseModel):
     """One change: ``cursor`` is what ``events(after=…)`` takes to read on from here."""
 

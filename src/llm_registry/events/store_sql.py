@@ -19,10 +19,14 @@ def list_events(
     actor: str | None = None,
     since: str | None = None,
     until: str | None = None,
+    exclude_areas: Sequence[str] = (),
     limit: int = 100,
 ) -> list[Event]:
     """Events with ``seq > after`` in order, filtered; at most ``limit``."""
     query = sa.select(events).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
+    for area in exclude_areas:
+        # Areas are [a-z_]: no LIKE wildcard to escape but "_", which matches itself too.
+        query = query.where(events.c.type.not_like(area.replace("_", "\\_") + ".%", escape="\\"))
     if types:
         query = query.where(events.c.type.in_(list(types)))
     if subject:

@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 
+from llm_registry.assets.context import AssetContext
 from llm_registry.assets.interfaces import AssetStore
 from llm_registry.assets.resolution import get_by_reference
-from llm_registry.assets.services import AssetService
 from llm_registry.domain.times import utc_now
 from llm_registry.errors import ValidationError
 from llm_registry.lineage.interfaces import EdgeRow, LineageStore, VersionFacts
@@ -82,7 +82,7 @@ class LineageService:
     def __init__(
         self,
         store: AssetStore,
-        assets: AssetService,
+        assets: AssetContext,
         *,
         lineage_store: LineageStore | None = None,
         clock: Callable[[], str] = utc_now,

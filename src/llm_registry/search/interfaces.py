@@ -36,6 +36,10 @@ class SearchIndexer(Protocol):
         """Index a newly registered version; ``pinned_assets`` are the asset ids it pins."""
         ...
 
+    def index_versions(self, tx: Any, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
+        """Index newly registered versions at once (a batch), each with the asset ids it pins."""
+        ...
+
     def update_version(self, tx: Any, row: VersionRow) -> None:
         """Re-index a version whose labels or status changed."""
         ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from llm_registry.errors import StorageError
+from llm_registry.storage.engine import check_reachable
 
 _SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
 
@@ -108,6 +110,33 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 def downgrade(engine: Engine, revision: str) -> tuple[str | None, str]:
     """Migrate the database back to ``revision`` (tests and recovery; back it up first)."""
     return _migrate(engine, command.downgrade, revision)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against this release."""
+
+    current: str | None  # None: an empty database
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+    def require_current(self) -> str:
+        """The revision; raises StorageError (``schema_outdated``) when it is not this release's."""
+        if self.current != self.head:
+            raise StorageError(
+                f"the database schema is at {self.current or '(empty)'}, this release needs {self.head}",
+                code="schema_outdated",
+            )
+        return self.current
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    """The database's schema revision and this release's; raises StorageError when unreachable."""
+    check_reachable(engine)
+    return SchemaStatus(current_revision(engine), head_revision())
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -7,6 +7,7 @@ each handler parses, calls a service and serialises. Errors are mapped once in `
 from __future__ import annotations
 
 from llm_registry.api.rest.app import create_app
-from llm_registry.api.rest.context import Actor, RequestContext
+from llm_registry.api.rest.context import RequestContext
+from llm_registry.domain.access import Actor
 
 __all__ = ["Actor", "RequestContext", "create_app"]

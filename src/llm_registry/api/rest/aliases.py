@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
-from llm_registry.api.rest.context import RequestContext, get_context, get_service, run_read, run_service
+from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import (
     DEFAULT_LIMIT,
@@ -19,10 +19,9 @@ from llm_registry.api.rest.params import (
     NamespacePath,
     alias_name,
     asset_reference,
-    slice_page,
 )
 from llm_registry.assets.models import Alias, Page
-from llm_registry.assets.services import AssetService
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["aliases"])
 ALIASES_PATH = "/v1/{kinds}/{namespace}/{name}/aliases"
@@ -43,12 +42,12 @@ async def list_aliases(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """The asset's aliases, the implicit ``latest`` first."""
-    aliases = await run_read(request, service.list_aliases, asset_reference(kinds, namespace, name))
-    items, next_cursor = slice_page(aliases, cursor, limit)
-    return respond(request, Page[Alias](items=items, next_cursor=next_cursor))
+    page = await run_read(request, services.aliases.list_aliases, asset_reference(kinds, namespace, name),
+                          cursor=cursor, limit=limit)
+    return respond(request, page)
 
 
 @router.put(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.WRITE, name="set_alias")
@@ -60,11 +59,11 @@ async def set_alias(
     alias: AliasPath,
     target: AliasTarget,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Point the alias at a version (409 when that version is yanked)."""
-    moved = await run_service(request, service.set_alias, asset_reference(kinds, namespace, name), alias_name(alias),
-                              target.version, actor=context.actor.name)
+    moved = await run_service(request, services.aliases.set_alias, asset_reference(kinds, namespace, name),
+                              alias_name(alias), target.version, actor=context.actor)
     return respond(request, moved)
 
 
@@ -77,9 +76,9 @@ async def remove_alias(
     name: NamePath,
     alias: AliasPath,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Remove the alias (404 ``alias_not_found`` when it does not exist)."""
-    await run_service(request, service.remove_alias, asset_reference(kinds, namespace, name), alias_name(alias),
-                      actor=context.actor.name)
+    await run_service(request, services.aliases.remove_alias, asset_reference(kinds, namespace, name),
+                      alias_name(alias), actor=context.actor)
     return Response(status_code=204)

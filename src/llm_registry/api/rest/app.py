@@ -1,8 +1,8 @@
 """``create_app(settings)``: the one place that builds the REST application.
 
-It opens the store at ``settings.url`` (creating the schema in an empty database, refusing
-an outdated one), builds the services, mounts one router per resource and the middleware,
-and closes the store when the app shuts down. ``create_app_from_env`` is the factory that
+It builds the services over the store at ``settings.url`` (``bootstrap.build_services``:
+creating the schema in an empty database, refusing an outdated one), mounts one router per
+resource and the middleware, and closes the store when the app shuts down. ``create_app_from_env`` is the factory that
 ``uvicorn`` imports in each worker process when the server runs several.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
@@ -19,10 +20,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
 
 from llm_registry import bootstrap
-from llm_registry.api.rest import aliases, assets, events, health, prompts, resolve, versions
+from llm_registry.api.rest import aliases, assets, batch, events, health, prompts, resolve, versions
 from llm_registry.api.rest import lineage as lineage_routes
 from llm_registry.api.rest import search as search_routes
-from llm_registry.api.rest.context import Authenticator, ServiceThreads, open_access
+from llm_registry.api.rest.context import MAX_WAITING, Authenticator, ServiceThreads, open_access
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from llm_registry.api.rest.security import install_security
@@ -57,13 +58,8 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
         )
     if settings.threads < 1:
         raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
-    store = bootstrap.open_store(settings.url, settings)
-    try:
-        service = bootstrap.build_asset_service(store, settings)
-    except BaseException:
-        store.close()
-        raise
-
+    services = bootstrap.build_services(settings, with_accounts=authenticator is None)
+    store = services.store
     service_threads = ServiceThreads(settings.threads, inline_reads=store.backend == "sqlite")
 
     @asynccontextmanager
@@ -75,7 +71,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             security = getattr(app.state, "security", None)
             if security is not None:
                 security.limiter.close()
-            store.close()
+            services.close()
 
     app = FastAPI(
         title="LLM Registry",
@@ -88,10 +84,9 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.service = service
+    app.state.services = services
     app.state.service_threads = service_threads
-    app.state.lineage_service = bootstrap.build_lineage_service(store, service)
-    app.state.search_service = bootstrap.build_search_service(store, service)
+    app.state.waiting_threads = anyio.CapacityLimiter(MAX_WAITING)
     app.state.authenticator = authenticator or open_access
     install_error_handlers(app)
     # Routes are tried in order, and the busiest (a version, an alias, a resolve) would otherwise
@@ -103,6 +98,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     app.state.leading_routes = len(app.router.routes)
     app.include_router(lineage_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(batch.router)
     for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
-from llm_registry.api.rest.context import RequestContext, get_context, get_service, run_read, run_service
+from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import (
     DEFAULT_LIMIT,
@@ -22,9 +22,9 @@ from llm_registry.api.rest.params import (
     asset_reference,
 )
 from llm_registry.assets.models import AssetSummary, Manifest, Page, VersionDocument
-from llm_registry.assets.services import AssetService
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["assets"])
 NamespaceQuery = Annotated[str | None, Query(pattern=NAME_PATTERN, description="Only assets of this namespace")]
@@ -38,10 +38,11 @@ async def list_all_assets(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Assets of every kind, ordered by kind, namespace and name."""
-    page = await run_read(request, service.list_assets, kind=kind, namespace=namespace, cursor=cursor, limit=limit)
+    page = await run_read(request, services.catalog.list_assets, kind=kind, namespace=namespace, cursor=cursor,
+                          limit=limit)
     return respond(request, page)
 
 
@@ -55,7 +56,7 @@ async def register_version(
     kinds: KindsPath,
     manifest: Manifest,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Register a version document: 201 when new, 200 when the identical document exists, 409 when it
     exists with different immutable fields."""
@@ -66,7 +67,8 @@ async def register_version(
         )
     # The service gets the document as sent (FastAPI has checked its shape for the OpenAPI
     # contract): it applies every rule itself, exactly as for the embedded registry.
-    document, created = await run_service(request, service.register, await request.json(), actor=context.actor.name)
+    document, created = await run_service(request, services.registration.register, await request.json(),
+                                            actor=context.actor)
     location = f"/v1/{kinds.value}/{document.name}/versions/{quote(document.version, safe='')}"
     return respond(request, document, status_code=201 if created else 200, headers={"Location": location})
 
@@ -79,10 +81,10 @@ async def list_assets(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Assets of a kind, ordered by namespace and name."""
-    page = await run_read(request, service.list_assets, kind=kinds.kind, namespace=namespace, cursor=cursor,
+    page = await run_read(request, services.catalog.list_assets, kind=kinds.kind, namespace=namespace, cursor=cursor,
                              limit=limit)
     return respond(request, page)
 
@@ -95,7 +97,8 @@ async def get_asset(
     namespace: NamespacePath,
     name: NamePath,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """An asset: its aliases, latest release and version count."""
-    return respond(request, await run_read(request, service.get_asset, asset_reference(kinds, namespace, name)))
+    asset = await run_read(request, services.catalog.get_asset, asset_reference(kinds, namespace, name))
+    return respond(request, asset)

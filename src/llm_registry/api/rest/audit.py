@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from llm_registry.api.rest.context import RequestContext, get_context, get_service
+from llm_registry.api.rest.context import RequestContext, get_context, get_services
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.assets.models import Page
-from llm_registry.assets.services import AssetService
 from llm_registry.events.models import Event
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["audit"])
 
@@ -27,10 +27,10 @@ def audit(
     cursor: Annotated[str | None, Query(max_length=32, description="Read on after this cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Who did what: events oldest first; ``next_cursor`` is null on the last page."""
-    page = service.list_events(after=cursor, types=type or (), subject=subject, actor=actor, since=since,
+    page = services.events.list_events(after=cursor, types=type or (), subject=subject, actor=actor, since=since,
                                until=until, limit=limit)
     next_cursor = page.next_cursor if len(page.items) == limit else None
     return respond(request, Page[Event](items=page.items, next_cursor=next_cursor))

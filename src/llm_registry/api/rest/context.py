@@ -1,9 +1,10 @@
 """The request context (who is asking, the request id) and where service calls run.
 
-The actor comes from one dependency, ``get_context``, which asks the app's authenticator.
-Authentication plugs in by giving ``create_app`` another authenticator; handlers only ever
-see ``RequestContext``. Until then every request is the ``anonymous`` actor. Handlers call
-the synchronous services through ``run_service`` (may write) or ``run_read`` (only reads).
+The actor comes from one dependency, ``get_context``, which asks the app's authenticator
+(``security.authenticate`` on a server with authentication, ``open_access`` without; tests
+may give ``create_app`` their own). Handlers only ever see ``RequestContext``, and call the
+synchronous services through ``run_service`` (may write), ``run_read`` (only reads) or
+``run_wait`` (may wait long, as a long-poll does).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+import anyio
 from fastapi import Request
 
-from llm_registry.assets.services import AssetService
+from llm_registry.domain.access import Actor, Role
+from llm_registry.services import Services
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,23 +32,16 @@ R = TypeVar("R")
 request_id_var: ContextVar[str | None] = ContextVar("llm_registry_request_id", default=None)
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who a request acts as: recorded as ``created_by`` / the events' ``actor``."""
-
-    name: str
-    authenticated: bool = False
-    roles: tuple[str, ...] = ()
-
-
-ANONYMOUS = Actor("anonymous")
+ANONYMOUS = Actor("anonymous", Role.ADMIN)
+"""Who every request acts as on a server without authentication (``serve --no-auth``): the
+admin, as the process owner of an embedded registry is."""
 
 Authenticator = Callable[[Request], Awaitable[Actor]]
 """Turns a request into its actor; raises UnauthenticatedError (401) when it cannot."""
 
 
 async def open_access(request: Request) -> Actor:
-    """The open mode (``serve --no-auth``, and every server until authentication lands)."""
+    """The open mode (``serve --no-auth``)."""
     return ANONYMOUS
 
 
@@ -63,10 +59,10 @@ async def get_context(request: Request) -> RequestContext:
     return RequestContext(actor=actor, request_id=request_id_of(request))
 
 
-async def get_service(request: Request) -> AssetService:
-    """The app's asset service (built once by ``create_app``)."""
-    service: AssetService = request.app.state.service
-    return service
+async def get_services(request: Request) -> Services:
+    """The app's services (built once by ``create_app``)."""
+    services: Services = request.app.state.services
+    return services
 
 
 def request_id_of(request: Request) -> str:
@@ -126,3 +122,15 @@ async def run_read(request: Request, function: Callable[P, R], /, *args: P.args,
         return function(*args, **kwargs)
     call = functools.partial(contextvars.copy_context().run, functools.partial(function, *args, **kwargs))
     return await asyncio.get_running_loop().run_in_executor(threads.executor(), call)
+
+
+# Long-polls wait in threads of their own (a sleeping thread costs little), so that they never
+# hold the service threads that every other request needs.
+MAX_WAITING = 256
+
+
+async def run_wait(request: Request, function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a service call that may block for long (a long-poll) on a thread of its own."""
+    limiter: anyio.CapacityLimiter = request.app.state.waiting_threads
+    call = functools.partial(contextvars.copy_context().run, functools.partial(function, *args, **kwargs))
+    return await anyio.to_thread.run_sync(call, limiter=limiter)

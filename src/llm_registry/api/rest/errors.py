@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -98,8 +97,13 @@ def _registry_error(request: Request, exc: Exception) -> Response:
     headers = None
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
+    elif isinstance(exc, StorageError):
+        headers = {"Retry-After": "1"}  # a fault of the database may pass: clients retry
     if exc.http_status >= 500:
-        _log.error("registry_error", code=exc.code, message=exc.message)
+        # The database's own message (kept as the cause by the store) goes to the log only.
+        cause = exc.__cause__
+        _log.error("registry_error", code=exc.code, message=exc.message,
+                   cause=str(cause).splitlines()[0] if cause is not None and str(cause) else None)
     return problem_response(request, status=exc.http_status, title=exc.title, detail=exc.message, code=exc.code,
                             field=exc.field, details=exc.details or None, headers=headers)
 
@@ -147,30 +151,12 @@ def _http_error(request: Request, exc: Exception) -> Response:
                             headers=dict(exc.headers) if exc.headers else None)
 
 
-def _database_error(request: Request, exc: Exception) -> Response:
-    # A fault of the database (unreachable, locked past the busy timeout) is not the
-    # caller's fault and may pass: 503, so that clients retry.
-    _log.warning("database_error", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    return problem_response(request, status=StorageError.http_status, title=StorageError.title,
-                            detail="the database cannot serve the request now; retry",
-                            code="storage_unavailable", headers={"Retry-After": "1"})
-
-
-def _data_error(request: Request, exc: Exception) -> Response:
-    # The database refused a value the services let through (a NUL character in PostgreSQL
-    # text, a number out of a column's range): the request's data is to blame, so 422.
-    _log.warning("data_error", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    return problem_response(request, status=422, title="Invalid input", code="invalid_parameter",
-                            detail="the database cannot store a value of this request")
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every error once: RegistryError, request validation, HTTP refusals, database faults."""
+    """Map every error once: RegistryError (the stores translate database faults into it),
+    request validation, HTTP refusals."""
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(sa.exc.OperationalError, _database_error)
-    app.add_exception_handler(sa.exc.DataError, _data_error)
 
 
 def _problem_schema(description: str) -> dict[str, Any]:

@@ -9,10 +9,7 @@ from starlette.responses import Response
 from llm_registry.api.rest.context import run_read
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.errors import COMMON_PROBLEMS
-from llm_registry.assets.store_sql import SqlAssetStore
-from llm_registry.errors import StorageError
 from llm_registry.storage import migrate
-from llm_registry.storage.engine import check_reachable
 
 router = APIRouter(route_class=RegistryRoute, tags=["health"])
 
@@ -38,17 +35,5 @@ async def health(request: Request) -> Response:
 async def ready(request: Request) -> Response:
     """Ready: the database answers and its schema is at this release's head (else 503)."""
     store = request.app.state.store
-    revision = await run_read(request, _schema_revision, store)
-    return respond(request, Readiness(status="ready", backend=store.backend, schema_revision=revision))
-
-
-def _schema_revision(store: object) -> str | None:
-    """The database's schema revision; raises StorageError when unreachable or not at head."""
-    if not isinstance(store, SqlAssetStore):
-        return None
-    check_reachable(store.engine)
-    revision = migrate.current_revision(store.engine)
-    head = migrate.head_revision()
-    if revision != head:
-        raise StorageError(f"the database schema is at {revision}, this release needs {head}", code="schema_outdated")
-    return revision
+    status = await run_read(request, migrate.schema_status, store.engine)
+    return respond(request, Readiness(status="ready", backend=store.backend, schema_revision=status.require_current()))

@@ -14,6 +14,7 @@ from llm_registry.api.rest.context import RequestContext, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.lineage.models import Direction, ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.lineage.services import MAX_DEPTH, MAX_LOCK_REFS, LineageService
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["lineage"])
 
@@ -22,8 +23,8 @@ RefQuery = Annotated[str, Query(min_length=1, max_length=1024, description="kind
 
 async def get_lineage_service(request: Request) -> LineageService:
     """The app's lineage service (built once by ``create_app``)."""
-    service: LineageService = request.app.state.lineage_service
-    return service
+    services: Services = request.app.state.services
+    return services.lineage
 
 
 class LockRequest(BaseModel):

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
-from llm_registry.api.rest.context import RequestContext, get_context, get_service, run_read
+from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import Collection, NamePath, NamespacePath, VersionPath, version_reference
-from llm_registry.assets.services import AssetService
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["prompts"])
 
@@ -44,9 +44,9 @@ async def render_prompt(
     version: VersionPath,
     body: RenderRequest,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Validate the variables against the prompt's schema and render it (422 ``invalid_variables``)."""
     ref = version_reference(Collection.PROMPTS, namespace, name, version)
-    rendered = await run_read(request, service.render, ref, body.variables)
+    rendered = await run_read(request, services.catalog.render, ref, body.variables)
     return respond(request, rendered)

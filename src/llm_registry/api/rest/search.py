@@ -13,14 +13,15 @@ from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import CursorQuery
 from llm_registry.search.models import SearchPage, Sort, Suggestion
 from llm_registry.search.services import MAX_LIMIT, SearchService
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["search"])
 
 
 async def get_search_service(request: Request) -> SearchService:
     """The app's search service (built once by ``create_app``)."""
-    service: SearchService = request.app.state.search_service
-    return service
+    services: Services = request.app.state.services
+    return services.search
 
 
 @router.get("/v1/search", response_model=SearchPage, responses=responses.READ, name="search")

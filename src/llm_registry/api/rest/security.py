@@ -4,30 +4,25 @@
 the authenticator that ``context.get_context`` calls looks the matched route up there, so
 handlers never check access themselves. A route missing from the table is refused (and
 fails the permission-matrix test). Ownership (a ``user`` updates only what it created) and
-namespace grants are checked here too, from the path (or the registered document's name).
+namespace grants depend on the resource: the services check them, with the same authorizer.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 
 from llm_registry import bootstrap
-from llm_registry.accounts.models import Principal, Role
-from llm_registry.accounts.permissions import Scope as PermissionScope
-from llm_registry.accounts.permissions import scope_of
 from llm_registry.accounts.services import AccountService
-from llm_registry.api.rest.context import Actor, run_read, run_service
+from llm_registry.api.rest.context import ANONYMOUS, run_service
 from llm_registry.api.rest.middleware import RESPONSE_HEADERS
-from llm_registry.assets.services import AssetService
-from llm_registry.domain.kinds import Kind
+from llm_registry.domain.access import Actor, Authorizer, Role
 from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
 from llm_registry.ratelimit.interfaces import Decision, RateLimit, RateLimiter
 from llm_registry.ratelimit.memory import MemoryRateLimiter
+from llm_registry.services import Services
 from llm_registry.settings import Settings
 
 PUBLIC = "public"  # anyone, no credentials looked at
@@ -45,6 +40,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     # assets
     "GET /v1/assets": _READ,
     "POST /v1/{kinds}": _CREATE,
+    "POST /v1/batch/register": _CREATE,
     "GET /v1/{kinds}": _READ,
     f"GET {_ASSET}": _READ,
     f"GET {_ASSET}/versions": _READ,
@@ -84,6 +80,8 @@ ROUTE_PERMISSIONS: dict[str, str] = {
 }
 
 _log = logging.getLogger("llm_registry.security")
+# Who a request without credentials acts as where anonymous reads are allowed.
+ANONYMOUS_VIEWER = Actor("anonymous", Role.VIEWER)
 
 
 def route_key(request: Request) -> str:
@@ -106,6 +104,7 @@ class Security:
     """What the authenticator needs, built once per app."""
 
     accounts: AccountService
+    authorizer: Authorizer
     limiter: RateLimiter
     limits: dict[str, RateLimit]
     login_limit: RateLimit
@@ -151,7 +150,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def _identify(security: Security, request: Request, bearer: str | None) -> Principal | None:
+def _identify(security: Security, request: Request, bearer: str | None) -> Actor | None:
     """The principal of the request (None when anonymous), charged to its rate-limit bucket."""
     if bearer is None:
         security.charge(request, f"ip:{client_address(request)}", "anonymous")
@@ -166,36 +165,18 @@ def _identify(security: Security, request: Request, bearer: str | None) -> Princ
     return principal
 
 
-async def _namespace_of(request: Request, default_namespace: str) -> str | None:
-    namespace = request.path_params.get("namespace")
-    if namespace is not None:
-        return str(namespace)
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        return None  # the body is refused by validation; nothing will be written
-    name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(name, str):
-        return None
-    return name.split("/", 1)[0] if "/" in name else default_namespace
-
-
-def _owner_of(service: AssetService, params: dict[str, Any]) -> str:
-    kind = Kind.from_plural(str(params["kinds"]))
-    ref = f"{kind.value}:{params['namespace']}/{params['name']}"
-    if "version" in params:
-        return service.get(f"{ref}@{params['version']}").created_by
-    return service.get_asset(ref).created_by
-
-
 async def authenticate(request: Request) -> Actor:
-    """The authenticator of a server with authentication: who asks, and may they."""
+    """The authenticator of a server with authentication: who asks, and may they.
+
+    The route's permission is checked here by role; what depends on the resource (who created
+    a version, namespace grants) the services check, with the actor this answers.
+    """
     security: Security = request.app.state.security
     permission = ROUTE_PERMISSIONS.get(route_key(request))
     if permission is None:
         raise ForbiddenError(f"{route_key(request)} declares no permission")
     if permission == PUBLIC:
-        return Actor("anonymous")
+        return ANONYMOUS_VIEWER
     bearer = _bearer(request)
     if security.identify_inline:
         # SQLite reads and the in-memory limiter never block: a thread hop would cost more
@@ -206,35 +187,20 @@ async def authenticate(request: Request) -> Actor:
     request.state.principal = principal
     if principal is None:
         if permission == _READ and security.anonymous_read:
-            return Actor("anonymous")
+            return ANONYMOUS_VIEWER
         raise UnauthenticatedError("authentication required: send `Authorization: Bearer <token or API key>`")
-    actor = Actor(principal.username, authenticated=True, roles=(principal.role.value,))
-    if permission == AUTHENTICATED:
-        return actor
-    scope = scope_of(principal.role, permission)
-    if scope is None:
-        raise ForbiddenError(f"a {principal.role.value} may not {permission}")
-    if scope is PermissionScope.OWN:
-        service: AssetService = request.app.state.service
-        owner = await run_read(request, _owner_of, service, dict(request.path_params))
-        if owner != principal.username:
-            raise ForbiddenError(f"a {principal.role.value} may {permission} only what it created")
-    if permission in (_CREATE, _UPDATE, _DELETE):
-        namespace = await _namespace_of(request, security.default_namespace)
-        if namespace is not None and not await run_read(
-            request, security.accounts.may_write_namespace, principal, namespace
-        ):
-            raise ForbiddenError(f"{principal.username} may not write in namespace {namespace!r}", field="namespace")
-    return actor
+    if permission != AUTHENTICATED:
+        security.authorizer.require(principal, permission)
+    return principal
 
 
-def current_principal(request: Request) -> Principal:
+def current_principal(request: Request) -> Actor:
     """The principal of a request the authenticator let through; in open mode (``--no-auth``)
     the anonymous caller acts as admin, as in embedded mode."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal: Actor | None = getattr(request.state, "principal", None)
     if principal is None:
         if getattr(request.app.state, "security", None) is None:
-            return Principal("anonymous", Role.ADMIN)
+            return ANONYMOUS
         raise UnauthenticatedError("authentication required")
     return principal
 
@@ -246,7 +212,12 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     """
     from llm_registry.api.rest import api_keys, audit, auth, users
 
-    accounts = bootstrap.build_account_service(app.state.store, settings)
+    services: Services = app.state.services
+    accounts = services.accounts
+    authorizer = services.context.authorizer
+    # create_app builds both for a server with authentication.
+    assert accounts is not None
+    assert authorizer is not None
     app.state.accounts = accounts
     before = len(app.router.routes)
     for router in (auth.router, users.router, api_keys.router, audit.router):
@@ -268,6 +239,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     limiter = bootstrap.build_rate_limiter(settings)
     app.state.security = Security(
         accounts=accounts,
+        authorizer=authorizer,
         limiter=limiter,
         limits=parse_rate_limits(settings.rate_limits),
         login_limit=RateLimit(capacity=settings.login_rate_limit, window_seconds=60.0, name="login"),

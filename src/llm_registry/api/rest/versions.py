@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
-from llm_registry.api.rest.context import RequestContext, get_context, get_service, run_read, run_service
+from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import (
     DEFAULT_LIMIT,
@@ -20,28 +20,45 @@ from llm_registry.api.rest.params import (
     NamespacePath,
     VersionPath,
     asset_reference,
-    slice_page,
     version_reference,
 )
+from llm_registry.assets.changes import LabelChanges
 from llm_registry.assets.models import LabelRevision, Page, Status, VersionDocument, VersionSummary
-from llm_registry.assets.services import AssetService, LabelChanges
 from llm_registry.errors import ValidationError
+from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["versions"])
 VERSION_PATH = "/v1/{kinds}/{namespace}/{name}/versions/{version}"
 
 
 class LabelPatch(BaseModel):
-    """Label changes: ``None`` leaves a field alone, ``""`` clears description or license; an
-    annotation set to ``null`` is removed."""
+    """Label changes as a JSON Merge Patch (RFC 7396) of the labels: a field left out stays as it
+    is; ``null`` removes it (``""`` too clears description or license); ``tags`` replaces the
+    list; ``annotations`` merges key by key, a key set to ``null`` being removed (and
+    ``"annotations": null`` removing them all). ``add_tags``/``remove_tags`` add to and take from
+    the list."""
 
     model_config = ConfigDict(extra="forbid")
 
     description: str | None = None
     license: str | None = None
+    tags: list[str] | None = Field(default=None, max_length=64)
     add_tags: list[str] = Field(default_factory=list, max_length=64)
     remove_tags: list[str] = Field(default_factory=list, max_length=64)
-    annotations: dict[str, str | None] = Field(default_factory=dict)
+    annotations: dict[str, str | None] | None = Field(default_factory=dict)
+
+    def changes(self) -> LabelChanges:
+        """The label changes this patch asks for."""
+        given = self.model_fields_set
+        return LabelChanges(
+            description=(self.description or "") if "description" in given else None,
+            license=(self.license or "") if "license" in given else None,
+            tags=tuple(self.tags or ()) if "tags" in given else None,
+            add_tags=tuple(self.add_tags),
+            remove_tags=tuple(self.remove_tags),
+            annotations=dict(self.annotations or {}),
+            clear_annotations="annotations" in given and self.annotations is None,
+        )
 
 
 class VersionPatch(BaseModel):
@@ -67,11 +84,11 @@ async def list_versions(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """The asset's versions, highest SemVer precedence first."""
-    page = await run_read(request, service.list_versions, asset_reference(kinds, namespace, name), cursor=cursor,
-                             limit=limit)
+    page = await run_read(request, services.catalog.list_versions, asset_reference(kinds, namespace, name),
+                          cursor=cursor, limit=limit)
     return respond(request, page)
 
 
@@ -84,11 +101,11 @@ async def get_version(
     version: VersionPath,
     as_of: Annotated[str | None, Query(max_length=64, description="ISO-8601 time: the labels as they were")] = None,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """One version document."""
     ref = version_reference(kinds, namespace, name, version)
-    return respond(request, await run_read(request, service.get, ref, as_of=as_of))
+    return respond(request, await run_read(request, services.catalog.get, ref, as_of=as_of))
 
 
 @router.patch(VERSION_PATH, response_model=VersionDocument, responses=responses.WRITE, name="update_version")
@@ -100,28 +117,25 @@ async def update_version(
     version: VersionPath,
     patch: VersionPatch,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Change labels (a new revision), or the status: deprecate, yank, restore."""
     ref = version_reference(kinds, namespace, name, version)
-    actor = context.actor.name
+    actor = context.actor
     _check_patch(patch)
     if patch.labels is not None:
-        labels = patch.labels
-        changes = LabelChanges(description=labels.description, license=labels.license,
-                               add_tags=tuple(labels.add_tags), remove_tags=tuple(labels.remove_tags),
-                               annotations=dict(labels.annotations))
-        document = await run_service(request, service.update_labels, ref, changes, actor=actor)
+        changes = patch.labels.changes()
+        document = await run_service(request, services.changes.update_labels, ref, changes, actor=actor)
     elif patch.status is Status.DEPRECATED:
-        document = await run_service(request, service.deprecate, ref, message=patch.message,
+        document = await run_service(request, services.changes.deprecate, ref, message=patch.message,
                                      replacement=patch.replacement, actor=actor)
     elif patch.status is Status.YANKED:
         reason = patch.reason if patch.reason is not None else patch.message
-        document = await run_service(request, service.yank, ref, reason=reason, actor=actor)
+        document = await run_service(request, services.changes.yank, ref, reason=reason, actor=actor)
     elif patch.status is Status.ACTIVE:
-        document = await run_service(request, service.restore, ref, actor=actor)
+        document = await run_service(request, services.changes.restore, ref, actor=actor)
     else:
-        document = await run_read(request, service.get, ref)
+        document = await run_read(request, services.catalog.get, ref)
     return respond(request, document)
 
 
@@ -153,11 +167,11 @@ async def delete_version(
     version: VersionPath,
     force: Annotated[bool, Query(description="Delete even though other versions pin this one")] = False,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Delete a version (409 ``has_dependents`` while others pin it, unless forced); answers what was deleted."""
     ref = version_reference(kinds, namespace, name, version)
-    document = await run_service(request, service.delete, ref, force=force, actor=context.actor.name)
+    document = await run_service(request, services.changes.delete, ref, force=force, actor=context.actor)
     return respond(request, document)
 
 
@@ -172,10 +186,9 @@ async def list_label_history(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     context: RequestContext = Depends(get_context),
-    service: AssetService = Depends(get_service),
+    services: Services = Depends(get_services),
 ) -> Response:
     """Every label revision of the version, oldest first."""
     ref = version_reference(kinds, namespace, name, version)
-    revisions = await run_read(request, service.list_label_history, ref)
-    items, next_cursor = slice_page(revisions, cursor, limit)
-    return respond(request, Page[LabelRevision](items=items, next_cursor=next_cursor))
+    page = await run_read(request, services.catalog.list_label_history, ref, cursor=cursor, limit=limit)
+    return respond(request, page)

@@ -1,0 +1,110 @@
+"""Aliases: named, movable pointers of an asset to one of its versions (``latest`` is implicit)."""
+
+from __future__ import annotations
+
+from llm_registry.assets.context import AssetContext
+from llm_registry.assets.interfaces import AssetReader
+from llm_registry.assets.models import Alias, Page, Status
+from llm_registry.assets.paging import page_limit
+from llm_registry.assets.resolution import find_by_reference, get_by_reference
+from llm_registry.domain.access import Actor
+from llm_registry.domain.cursors import decode_cursor, encode_cursor
+from llm_registry.domain.names import parse_alias
+from llm_registry.domain.references import LATEST, Reference
+from llm_registry.domain.versions import parse_version
+from llm_registry.errors import ConflictError, NotFoundError, ValidationError
+from llm_registry.events.models import EventType
+
+
+class AliasService:
+    """Moves, removes and lists aliases; a move is refused onto a yanked version."""
+
+    def __init__(self, context: AssetContext) -> None:
+        self.context = context
+
+    def set_alias(self, ref: str | Reference, alias: str, version: str, *, actor: Actor) -> Alias:
+        """Point ``alias`` at an exact version of the asset (``latest`` is implicit and cannot be set)."""
+        parsed = self.context.asset_reference(ref)
+        alias = parse_alias(alias)
+        if alias == LATEST:
+            raise ValidationError(
+                "'latest' is implicit: the highest active release", code="invalid_alias", field="alias"
+            )
+        target_ref = parsed.with_version(str(parse_version(version, field="version")))
+        with self.context.store.write() as tx:
+            self._authorize(tx, parsed, actor)
+            row = get_by_reference(tx, target_ref)
+            if row.status == Status.YANKED.value:
+                raise ConflictError(
+                    f"{parsed.asset}@{row.version} is yanked; an alias cannot point at it",
+                    code="invalid_status_change",
+                    field="version",
+                )
+            current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
+            if current is not None and current.id == row.id:
+                # Already there: answer with the move that put it there, not a new one.
+                stored = tx.find_alias(row.asset_id, alias)
+                assert stored is not None
+                return Alias(
+                    name=alias, version=row.version, updated_at=stored.updated_at, updated_by=stored.updated_by
+                )
+            now = self.context.now()
+            tx.set_alias(row.asset_id, alias, row.id, now, actor.name)
+            tx.append_event(
+                type=EventType.ALIAS_MOVED,
+                subject=f"{parsed.asset}@{alias}",
+                asset=parsed.asset,
+                actor=actor.name,
+                at=now,
+                payload={"alias": alias, "before": current.version if current else None, "after": row.version},
+            )
+        return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor.name)
+
+    def remove_alias(self, ref: str | Reference, alias: str, *, actor: Actor) -> None:
+        """Remove an alias; raises NotFoundError (``alias_not_found``)."""
+        parsed = self.context.asset_reference(ref)
+        alias = parse_alias(alias)
+        with self.context.store.write() as tx:
+            self._authorize(tx, parsed, actor)
+            current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
+            if current is None:
+                raise NotFoundError(f"{parsed.asset} has no alias {alias!r}", code="alias_not_found")
+            tx.delete_alias(current.asset_id, alias)
+            tx.append_event(
+                type=EventType.ALIAS_REMOVED,
+                subject=f"{parsed.asset}@{alias}",
+                asset=parsed.asset,
+                actor=actor.name,
+                at=self.context.now(),
+                payload={"alias": alias, "before": current.version, "after": None},
+            )
+
+    def _authorize(self, tx: AssetReader, parsed: Reference, actor: Actor) -> None:
+        """Raises NotFoundError (no such asset) or ForbiddenError (the actor may not move its aliases)."""
+        asset = tx.find_asset(parsed.kind, parsed.name)
+        if asset is None:
+            raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found")
+        self.context.authorize(actor, "assets:update", namespace=asset.namespace, owner=asset.created_by)
+
+    def list_aliases(self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100) -> Page[Alias]:
+        """A page of the asset's aliases by name, the implicit ``latest`` first (on the first page)."""
+        parsed = self.context.asset_reference(ref)
+        limit = page_limit(limit)
+        after = decode_cursor(cursor, arity=1, types=(str,))[0] if cursor else None
+        with self.context.store.read() as tx:
+            asset = tx.find_asset(parsed.kind, parsed.name)
+            if asset is None:
+                raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found", field="ref")
+            latest = find_by_reference(tx, parsed) if after is None else None
+            room = limit - 1 if latest else limit  # ``latest`` takes a place on the first page
+            rows = tx.list_aliases(asset.id, after=after, limit=room + 1)
+        items = [Alias(name=LATEST, version=latest.version, implicit=True)] if latest else []
+        items.extend(
+            Alias(name=r.name, version=r.version, updated_at=r.updated_at, updated_by=r.updated_by)
+            for r in rows[:room]
+        )
+        next_cursor = None
+        if len(rows) > room:
+            # After the last alias shown; "" (before every name) when the page held only ``latest``.
+            next_cursor = encode_cursor([rows[room - 1].name if room else ""])
+        return Page[Alias](items=items, next_cursor=next_cursor)

@@ -1,0 +1,60 @@
+"""What the asset services share: the store, the search index kept in its transactions, the
+default namespace, the clock and the authorizer; and the reference rules they all apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llm_registry.assets.interfaces import AssetStore
+from llm_registry.domain.access import Actor, Authorizer
+from llm_registry.domain.kinds import Kind
+from llm_registry.domain.names import DEFAULT_NAMESPACE, validate_namespace
+from llm_registry.domain.references import Reference, parse_reference
+from llm_registry.domain.times import Clock, format_epoch, system_clock
+from llm_registry.errors import ValidationError
+from llm_registry.search.interfaces import SearchIndexer
+
+
+@dataclass(frozen=True, slots=True)
+class AssetContext:
+    """Built once (``bootstrap``) and given to every asset service.
+
+    ``search_index`` is kept current inside each write transaction, so search never lags the
+    data. ``authorizer`` decides ownership and namespace grants; None (an embedded registry)
+    lets the process owner do everything.
+    """
+
+    store: AssetStore
+    search_index: SearchIndexer | None = None
+    default_namespace: str = DEFAULT_NAMESPACE
+    clock: Clock = system_clock
+    authorizer: Authorizer | None = None
+
+    def __post_init__(self) -> None:
+        validate_namespace(self.default_namespace, field="default_namespace")
+
+    def now(self) -> str:
+        """The clock's time in stored form."""
+        return format_epoch(self.clock())
+
+    def parse_reference(self, ref: str | Reference, *, field: str = "ref", kind: Kind | None = None) -> Reference:
+        if isinstance(ref, Reference):
+            return ref
+        return parse_reference(ref, field=field, default_namespace=self.default_namespace, kind=kind)
+
+    def asset_reference(self, ref: str | Reference, field: str = "ref") -> Reference:
+        """A reference to an asset (``kind:ns/name``); raises ValidationError when it has a selector."""
+        parsed = self.parse_reference(ref, field=field)
+        if parsed.selector is not None:
+            raise ValidationError(
+                f"expected an asset reference without selector, got {str(parsed)!r}",
+                code="invalid_reference",
+                field=field,
+            )
+        return parsed
+
+    def authorize(self, actor: Actor, permission: str, *, namespace: str, owner: str | None = None) -> None:
+        """Raises ForbiddenError unless ``actor`` may use ``permission`` on a resource of
+        ``namespace`` created by ``owner`` (None: about to be created)."""
+        if self.authorizer is not None:
+            self.authorizer.require_on(actor, permission, namespace=namespace, owner=owner)

@@ -1,0 +1,215 @@
+"""The registry in this process, on SQLite or PostgreSQL: the ``Registry`` API straight over the
+services. The process owner acts as an admin (no accounts, no authorization)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from llm_registry import bootstrap
+from llm_registry.assets.changes import LabelChanges
+from llm_registry.assets.manifests import ManifestInput, attach_files, read_manifest
+from llm_registry.assets.models import (
+    Alias,
+    AssetSummary,
+    BatchResult,
+    LabelRevision,
+    Page,
+    VersionDocument,
+    VersionSummary,
+)
+from llm_registry.assets.store_sql import SqlAssetStore
+from llm_registry.domain.access import Actor, Role
+from llm_registry.events.models import Event
+from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
+from llm_registry.search.models import SearchPage, Suggestion
+from llm_registry.services import Services
+from llm_registry.settings import Settings
+
+T = TypeVar("T")
+
+
+class EmbeddedRegistry:
+    """Implements ``llm_registry.Registry`` in this process. ``services`` is every service over
+    the store (for code that needs more than the API)."""
+
+    def __init__(self, location: str, *, settings: Settings, actor: str | None = None) -> None:
+        self.location = location
+        self.settings = settings
+        self.actor = Actor(actor or settings.actor or _os_user(), Role.ADMIN)
+        self.services: Services = bootstrap.build_services(settings, location=location)
+
+    @property
+    def store(self) -> SqlAssetStore:
+        """The store the services share."""
+        return self.services.store
+
+    def register(
+        self, manifest: ManifestInput, *, files: Sequence[Path] = (), files_root: Path | None = None
+    ) -> VersionDocument:
+        document = read_manifest(manifest)
+        if files:
+            document = attach_files(document, files, root=files_root)
+        return self.services.registration.register(document, actor=self.actor)[0]
+
+    def register_many(
+        self,
+        manifests: Iterable[ManifestInput],
+        *,
+        batch_size: int = 1000,
+        continue_on_error: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchResult:
+        return self.services.batch.register_many(
+            (read_manifest(m) for m in manifests), actor=self.actor, batch_size=batch_size,
+            continue_on_error=continue_on_error, progress=progress,
+        )
+
+    def get(self, ref: str, *, as_of: str | None = None) -> VersionDocument:
+        return self.services.catalog.get(ref, as_of=as_of)
+
+    def resolve(self, ref: str) -> VersionDocument:
+        return self.services.catalog.resolve(ref)
+
+    def asset(self, ref: str) -> AssetSummary:
+        return self.services.catalog.get_asset(ref)
+
+    def assets(
+        self, *, kind: str | None = None, namespace: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[AssetSummary]:
+        return self.services.catalog.list_assets(kind=kind, namespace=namespace, cursor=cursor, limit=limit)
+
+    def versions(self, ref: str, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
+        return self.services.catalog.list_versions(ref, cursor=cursor, limit=limit)
+
+    def label(
+        self,
+        ref: str,
+        *,
+        description: str | None = None,
+        license: str | None = None,
+        tags: Sequence[str] = (),
+        untags: Sequence[str] = (),
+        set_tags: Sequence[str] | None = None,
+        annotations: Mapping[str, str | None] | None = None,
+    ) -> VersionDocument:
+        changes = LabelChanges(
+            description=description,
+            license=license,
+            tags=tuple(set_tags) if set_tags is not None else None,
+            add_tags=tuple(tags),
+            remove_tags=tuple(untags),
+            annotations=dict(annotations or {}),
+        )
+        return self.services.changes.update_labels(ref, changes, actor=self.actor)
+
+    def label_history(self, ref: str) -> list[LabelRevision]:
+        return all_items(lambda cursor: self.services.catalog.list_label_history(ref, cursor=cursor, limit=1000))
+
+    def deprecate(self, ref: str, *, message: str | None = None, replacement: str | None = None) -> VersionDocument:
+        return self.services.changes.deprecate(ref, message=message, replacement=replacement, actor=self.actor)
+
+    def yank(self, ref: str, *, reason: str | None = None) -> VersionDocument:
+        return self.services.changes.yank(ref, reason=reason, actor=self.actor)
+
+    def restore(self, ref: str) -> VersionDocument:
+        return self.services.changes.restore(ref, actor=self.actor)
+
+    def delete(self, ref: str, *, force: bool = False) -> VersionDocument:
+        return self.services.changes.delete(ref, force=force, actor=self.actor)
+
+    def set_alias(self, ref: str, alias: str, version: str) -> Alias:
+        return self.services.aliases.set_alias(ref, alias, version, actor=self.actor)
+
+    def remove_alias(self, ref: str, alias: str) -> None:
+        self.services.aliases.remove_alias(ref, alias, actor=self.actor)
+
+    def aliases(self, ref: str) -> list[Alias]:
+        return all_items(lambda cursor: self.services.aliases.list_aliases(ref, cursor=cursor, limit=1000))
+
+    def render(self, ref: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self.services.catalog.render(ref, variables or {})
+
+    def events(
+        self,
+        *,
+        after: str | None = None,
+        type: Sequence[str] = (),
+        subject: str | None = None,
+        actor: str | None = None,
+        limit: int = 100,
+        wait: float = 0.0,
+    ) -> Page[Event]:
+        return self.services.events.list_events(
+            after=after, types=type, subject=subject, actor=actor, limit=limit, wait=wait
+        )
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        kind: str | None = None,
+        filter: str | None = None,
+        sort: str | None = None,
+        facets: Sequence[str] = (),
+        all_versions: bool = False,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> SearchPage:
+        return self.services.search.search(
+            query, kind=kind, filter=filter, sort=sort, facets=facets, all_versions=all_versions, cursor=cursor,
+            limit=limit,
+        )
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+        return self.services.search.suggest(prefix, limit=limit)
+
+    def lineage(
+        self, ref: str, *, direction: str = "both", depth: int | None = None, relations: Sequence[str] = ()
+    ) -> LineageGraph:
+        return self.services.lineage.lineage(ref, direction=direction, depth=depth, relations=relations)
+
+    def impact(self, ref: str) -> ImpactReport:
+        return self.services.lineage.impact(ref)
+
+    def lock(self, refs: Sequence[str]) -> Lockfile:
+        return self.services.lineage.lock(refs)
+
+    def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
+        return self.services.lineage.verify_lock(lock)
+
+    def close(self) -> None:
+        self.services.close()
+
+    def __enter__(self) -> EmbeddedRegistry:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def all_items(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a paged list, reading page after page."""
+    return list(_iter_pages(fetch))
+
+
+def _iter_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"
