@@ -120,6 +120,25 @@ def test_patch_labels_then_history_in_pages(client: httpx.Client) -> None:
     problem(client.patch(VERSION, json={"labels": {"colour": "red"}}), 422, "invalid_parameter", "labels.colour")
 
 
+def test_patch_labels_is_a_json_merge_patch(client: httpx.Client) -> None:
+    register(client, model(labels={"description": "d", "license": "mit", "tags": ["chat", "old"],
+                                   "annotations": {"team": "nlp", "stage": "beta"}}))
+    # tags replaces the list; null removes a field; annotations merge key by key.
+    changed = client.patch(VERSION, json={"labels": {"tags": ["support", "chat"], "description": None,
+                                                     "annotations": {"stage": None, "owner": "ops"}}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["labels"] == {"description": None, "license": "mit", "tags": ["support", "chat"],
+                                        "annotations": {"team": "nlp", "owner": "ops"}}
+    # add_tags and remove_tags still work, after a replacement in the same patch.
+    changed = client.patch(VERSION, json={"labels": {"tags": ["a"], "add_tags": ["b"], "license": None}})
+    assert changed.json()["labels"]["tags"] == ["a", "b"]
+    assert changed.json()["labels"]["license"] is None
+    # "annotations": null removes them all; a field left out is unchanged.
+    cleared = client.patch(VERSION, json={"labels": {"annotations": None}}).json()["labels"]
+    assert cleared == {"description": None, "license": None, "tags": ["a", "b"], "annotations": {}}
+    assert client.patch(VERSION, json={"labels": {"tags": None}}).json()["labels"]["tags"] == []
+
+
 def test_patch_status_deprecate_yank_restore(client: httpx.Client) -> None:
     register(client, model())
     register(client, model(version="1.1.0"))

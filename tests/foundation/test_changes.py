@@ -60,6 +60,14 @@ def test_a_label_change_is_a_new_revision_with_history_and_as_of_reads(base: Sco
     assert types(base) == ["asset.labels_updated", "asset.labels_updated"]
 
 
+def test_set_tags_replaces_the_list(base: Scope) -> None:
+    registry = base.registry
+    changed = registry.label(base.ref(), set_tags=["x", "y"], tags=["z"], untags=["x"])
+    assert changed.labels.tags == ["y", "z"]
+    assert registry.label(base.ref(), set_tags=[]).labels.tags == []
+    assert [e.payload["after"]["tags"] for e in base.events(type=["asset.labels_updated"])] == [["y", "z"], []]
+
+
 def test_as_of_before_the_version_existed_is_not_found(base: Scope) -> None:
     created = datetime.fromisoformat(base.registry.get(base.ref()).created_at.replace("Z", "+00:00"))
     with pytest.raises(NotFoundError) as info:

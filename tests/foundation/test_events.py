@@ -4,6 +4,8 @@ filters by type, subject and actor; cursor continuation."""
 from __future__ import annotations
 
 import functools
+import threading
+import time
 
 import pytest
 
@@ -184,3 +186,33 @@ def test_an_event_cursor_beyond_64_bits_is_invalid_cursor(registry: EmbeddedRegi
 def test_a_subject_in_the_default_namespace_can_be_written_short(registry: EmbeddedRegistry) -> None:
     registry.register(model(name="solo"))
     assert [e.subject for e in registry.events(subject="model:solo").items] == ["model:default/solo@1.0.0"]
+
+
+# ---------------------------------------------------------------- long-poll
+def test_a_wait_is_answered_by_the_next_event(registry: Registry) -> None:
+    """``events(wait=)`` (the Python API's long-poll, ``GET /v1/events?wait=`` over HTTP) answers
+    as soon as an event arrives, not when the wait is over."""
+    start = str(inspector(registry).store.last_event_cursor())
+    writer = inspector(registry)
+    timer = threading.Timer(0.3, writer.register, [model("acme/waited")])
+    began = time.monotonic()
+    timer.start()
+    try:
+        page = registry.events(after=start, wait=20)
+    finally:
+        timer.join()
+    assert [(e.type, e.subject) for e in page.items] == [("asset.registered", "model:acme/waited@1.0.0")]
+    assert time.monotonic() - began < 20
+    assert page.next_cursor == page.items[-1].cursor
+
+
+def test_a_wait_with_nothing_new_answers_the_same_cursor(registry: Registry) -> None:
+    start = str(inspector(registry).store.last_event_cursor())
+    page = registry.events(after=start, wait=0.3)
+    assert (page.items, page.next_cursor) == ([], start)
+
+
+def test_a_negative_wait_is_refused(registry: Registry) -> None:
+    with pytest.raises(ValidationError) as refused:
+        registry.events(wait=-1)
+    assert (refused.value.code, refused.value.field) == ("invalid_parameter", "wait")

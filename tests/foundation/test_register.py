@@ -4,6 +4,7 @@ and bad input of every shape — each refused with its own code and field, writi
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -427,3 +428,28 @@ def test_a_dependency_with_a_broken_hyphen_range_is_invalid_reference(upstream: 
                                                                       refuse_shared: Refuse) -> None:
     manifest = model(name="acme/hyphen", dependencies=[depends("model:acme/base@1 - abc")])
     refuse_shared(lambda: upstream.register(manifest), ValidationError, "invalid_reference", "dependencies[0].ref")
+
+
+# ------------------------------------------------------- documents from files
+def test_a_string_naming_a_document_file_is_read_as_that_file(registry: EmbeddedRegistry, tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text("kind: model\nname: acme/from-file\nversion: 1.0.0\nspec: {architecture: llama}\n")
+    assert registry.register(str(path)).ref == "model:acme/from-file@1.0.0"
+    # Text with a newline is a document, whatever it ends with.
+    assert registry.register("kind: model\nname: acme/inline\nversion: 1.0.0\n# x.yaml").ref == \
+        "model:acme/inline@1.0.0"
+    with pytest.raises(ValidationError) as missing:
+        registry.register(str(tmp_path / "absent.yml"))
+    assert (missing.value.code, missing.value.field) == ("invalid_manifest", "manifest")
+
+
+def test_files_are_described_by_the_python_api(registry: EmbeddedRegistry, tmp_path: Path) -> None:
+    (tmp_path / "weights").mkdir()
+    shard = tmp_path / "weights" / "model.safetensors"
+    shard.write_bytes(b"\x00" * 1000)
+    registered = registry.register(model("acme/with-files"), files=[shard], files_root=tmp_path)
+    assert registered.content is not None
+    assert [(f.path, f.size) for f in registered.content.files] == [("weights/model.safetensors", 1000)]
+    shard_digest = "sha256:" + hashlib.sha256(b"\x00" * 1000).hexdigest()
+    assert registered.digest == digest_of([{"path": "weights/model.safetensors", "digest": shard_digest,
+                                            "size": 1000}])
