@@ -11,7 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from llm_registry.domain.versions import parse_range, parse_version
+from llm_registry.domain.ranges import parse_range
+from llm_registry.domain.versions import parse_version
 from llm_registry.errors import NotFoundError
 from llm_registry.registry import EmbeddedRegistry
 from tests.foundation.conftest import model

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from llm_registry.domain.digests import canonical_json, digest_of, validate_digest
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import AssetName, parse_alias, parse_name
+from llm_registry.domain.ranges import parse_range
 from llm_registry.domain.references import SelectorType, parse_reference
-from llm_registry.domain.versions import parse_range, parse_version, sort_key, version_key
+from llm_registry.domain.versions import parse_version, sort_key, version_key
 from llm_registry.errors import ValidationError
 from tests.foundation.semver_reference import npm_ranges, npm_satisfies, semver_compare, semver_texts, split
 

@@ -1,4 +1,4 @@
-"""npm-style version ranges, with npm's exact semantics.
+"""npm-style version ranges, with npm's exact semantics: ``parse_range`` and ``VersionRange``.
 
 A range is comparator sets joined by ``||``; a set is comparators that must all hold.
 Caret, tilde, x-ranges, partial versions and hyphen ranges desugar to plain comparators the
@@ -14,10 +14,12 @@ prerelease and lets ``<2.0.0`` match ``2.0.0-rc.1``; these rules are small enoug
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from llm_registry.domain.versions import SortKey, Version, sort_key
+from llm_registry.errors import ValidationError
 
 _PART = r"(?:0|[1-9]\d*|[xX*])"
 _PARTIAL = re.compile(
@@ -166,3 +168,40 @@ def satisfies(sets: tuple[tuple[Comparator, ...], ...], version: Version) -> boo
             continue
         return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRange:
+    """An npm-style range: ``^1.2``, ``~1.2.3``, ``>=1.0 <2``, ``1.x``, ``1.2 - 1.4``, ``a || b``."""
+
+    text: str
+    sets: tuple[tuple[Comparator, ...], ...]
+
+    def match(self, version: Version) -> bool:
+        """npm's answer: does ``version`` satisfy the range (prereleases only when named)?"""
+        return satisfies(self.sets, version)
+
+    @property
+    def names_prerelease(self) -> bool:
+        """Does any comparator name a prerelease (the only way a prerelease can match)?"""
+        return any(comparator.prerelease for comparators in self.sets for comparator in comparators)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_range(value: object, field: str = "range") -> VersionRange:
+    """An npm-style range; raises ValidationError (``invalid_range``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"invalid range {value!r}", code="invalid_range", field=field)
+    return _parse_range(value, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_range(value: str, field: str) -> VersionRange:
+    # Ranges repeat (every fine-tune pins ^3.0 of its base); parsing one costs ~15 µs.
+    try:
+        sets = parse_comparator_sets(value)
+    except (RangeSyntaxError, ValueError) as exc:
+        raise ValidationError(f"invalid range {value!r}: {exc}", code="invalid_range", field=field) from None
+    return VersionRange(value, sets)

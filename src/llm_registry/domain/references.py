@@ -14,7 +14,8 @@ from enum import StrEnum
 from llm_registry.domain.digests import is_digest
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, is_alias_name, parse_name
-from llm_registry.domain.versions import Version, VersionRange, parse_range, parse_version
+from llm_registry.domain.ranges import VersionRange, parse_range
+from llm_registry.domain.versions import Version, parse_version
 from llm_registry.errors import ValidationError
 
 LATEST = "latest"
