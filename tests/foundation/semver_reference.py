@@ -115,7 +115,34 @@ def partials(draw: st.DrawFn) -> Partial:
     else:
         text += f".{minor}"
         text += f".{patch}" if patch is not None else wildcard
+    # node-semver ignores build metadata after any version, partial ones included (1.x+build is 1.x).
+    text += draw(st.sampled_from(["", "", "", "", "+build", "+b.1", "+meta-2.x"]))
     return Partial(major, minor, patch, text)
+
+
+@st.composite
+def number_after_wildcard(draw: st.DrawFn) -> str:
+    """A partial version with a number after a wildcard (``1.x.5``, ``x.1``, ``*.x.2``), in any
+    range form: node-semver refuses the plain and compared ones (and reads ``^1.x.5`` as
+    ``^1.x``); the registry refuses them all."""
+    wildcard = st.sampled_from(["x", "X", "*"])
+    number = st.integers(0, 12).map(str)
+    parts = draw(st.sampled_from([
+        [number, wildcard, number], [wildcard, number], [wildcard, number, number], [wildcard, wildcard, number],
+        [wildcard, number, wildcard],
+    ]))
+    suffixes = ["", "+build", "-rc.1"] if len(parts) == 3 else ["", "+build"]  # a prerelease needs three parts
+    text = ".".join(draw(part) for part in parts) + draw(st.sampled_from(suffixes))
+    form = draw(st.sampled_from(["", "=", ">", ">=", "<", "<=", "~", "~>", "^", "low", "high", "and", "or"]))
+    if form == "low":
+        return f"{text} - 2.0.0"
+    if form == "high":
+        return f"1.0.0 - {text}"
+    if form == "and":
+        return f">=1.0.0 {text}"
+    if form == "or":
+        return f"^1.2.3 || {text}"
+    return form + text
 
 
 def _caret(p: Partial) -> list[Comparator]:

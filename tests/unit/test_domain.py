@@ -16,10 +16,18 @@ from hypothesis import strategies as st
 from llm_registry.domain.digests import canonical_json, digest_of, validate_digest
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import AssetName, parse_alias, parse_name
+from llm_registry.domain.ranges import parse_range
 from llm_registry.domain.references import SelectorType, parse_reference
-from llm_registry.domain.versions import parse_range, parse_version, sort_key, version_key
+from llm_registry.domain.versions import parse_version, sort_key, version_key
 from llm_registry.errors import ValidationError
-from tests.foundation.semver_reference import npm_ranges, npm_satisfies, semver_compare, semver_texts, split
+from tests.foundation.semver_reference import (
+    npm_ranges,
+    npm_satisfies,
+    number_after_wildcard,
+    semver_compare,
+    semver_texts,
+    split,
+)
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -236,6 +244,15 @@ def test_range_matching_of_releases_equals_node_semver(range_: tuple[str, list[l
     assert parse_range(text).match(version) == npm_satisfies(groups, core), text
 
 
+@settings(max_examples=200, deadline=None)
+@given(number_after_wildcard())
+def test_a_number_after_a_wildcard_is_refused_in_any_range_form(text: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_range(text, field="dependencies[0].ref")
+    assert (info.value.code, info.value.field) == ("invalid_range", "dependencies[0].ref")
+    assert "has a number after a wildcard" in info.value.message, info.value.message
+
+
 @pytest.mark.parametrize(("text", "version"), [("^1.0.0", "1.5.0-rc.1"), ("*", "1.0.0-rc.1"), (">=1.0.0", "2.0.0-a"),
                                                ("~1.2.3", "1.2.4-beta"), ("1.x", "1.1.0-0")])
 def test_a_range_naming_no_prerelease_never_matches_one(text: str, version: str) -> None:
@@ -356,6 +373,14 @@ def test_a_reference_that_is_not_text_is_invalid_reference(value: object) -> Non
 
 def test_a_reference_with_a_broken_hyphen_range_is_invalid_reference() -> None:
     assert refused(functools.partial(parse_reference, "model:acme/llama@1 - abc"))[0] == "invalid_reference"
+
+
+@pytest.mark.parametrize("selector", ["1.x.5", "^1.*.5", ">=1.0 <2.x.1"])
+def test_a_reference_whose_range_has_a_number_after_a_wildcard_says_so(selector: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_reference(f"model:acme/llama@{selector}", field="dependencies[0].ref")
+    assert (info.value.code, info.value.field) == ("invalid_reference", "dependencies[0].ref")
+    assert "has a number after a wildcard" in info.value.message
 
 
 # --------------------------------------------------------------- digests

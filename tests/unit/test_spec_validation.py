@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from llm_registry.assets.validation import json_path, spec_schema, validate_spec
+from llm_registry.assets.schema_errors import json_path
+from llm_registry.assets.validation import spec_schema, validate_spec
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
 

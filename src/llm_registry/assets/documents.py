@@ -11,7 +11,7 @@ import pydantic
 
 from llm_registry.assets.interfaces import VersionRow
 from llm_registry.assets.models import Labels, Manifest, VersionDocument
-from llm_registry.assets.validation import json_path
+from llm_registry.assets.schema_errors import json_path
 from llm_registry.domain.digests import digest_of
 from llm_registry.errors import ValidationError
 

@@ -1,4 +1,4 @@
-"""npm-style version ranges, with npm's exact semantics.
+"""npm-style version ranges with npm's semantics: ``parse_range`` and ``VersionRange``.
 
 A range is comparator sets joined by ``||``; a set is comparators that must all hold.
 Caret, tilde, x-ranges, partial versions and hyphen ranges desugar to plain comparators the
@@ -8,21 +8,31 @@ way node-semver does it (``^1.2.3`` is ``>=1.2.3 <2.0.0-0``, ``1.x`` is ``>=1.0.
 names a prerelease of the same ``major.minor.patch`` — npm's rule that ranges never pick
 prereleases they do not name.
 
+Build metadata after any version, partial or full, is ignored (``1.x+build`` is ``1.x``), and
+a number after a wildcard (``1.x.5``, ``x.1``) is refused, in every form. Where this parser
+differs from npm on loose input it refuses what npm guesses at; tests/unit/test_npm_ranges.py
+checks it against npm's own answers and lists each difference.
+
 semantic_version's ``NpmSpec`` parses the same syntax but widens upper bounds that carry a
 prerelease and lets ``<2.0.0`` match ``2.0.0-rc.1``; these rules are small enough to own.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from llm_registry.domain.versions import SortKey, Version, sort_key
+from llm_registry.errors import ValidationError
 
 _PART = r"(?:0|[1-9]\d*|[xX*])"
+# Build metadata may follow any partial version (1.x+build, ^1.2+b) and is ignored, as npm
+# ignores it; a prerelease only follows a third part (1.2.3-rc, 1.x.x-rc, not 1.x-rc).
 _PARTIAL = re.compile(
     rf"v?(?P<major>{_PART})(?:\.(?P<minor>{_PART})(?:\.(?P<patch>{_PART})"
-    r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
+    r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?)?)?"
+    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
 )
 _COMPARATOR = re.compile(r"(?P<op><=|>=|<|>|=|~>|~|\^)?(?P<version>\S+)")
 _HYPHEN = re.compile(r"^(?P<low>\S+)\s+-\s+(?P<high>\S+)$")
@@ -66,17 +76,23 @@ def _partial(text: str) -> _Partial:
     if match is None:
         raise RangeSyntaxError(f"invalid version {text!r} in range")
 
-    def number(name: str) -> int | None:
-        value = match.group(name)
-        return None if value is None or value in _WILDCARDS else int(value)
+    parts = [part for part in match.group("major", "minor", "patch") if part is not None]
+    wildcard = next((i for i, part in enumerate(parts) if part in _WILDCARDS), len(parts))
+    if any(part not in _WILDCARDS for part in parts[wildcard:]):
+        # Read as npm reads ^1.x.5 or ~x.1 (as ^1.x and *), x.1 would choose versions nobody meant;
+        # npm itself refuses 1.x.5 and x.1 as plain or compared x-ranges. We refuse it everywhere.
+        head = ".".join(parts[: wildcard + 1])
+        meaning = "any version" if wildcard == 0 else f"any {head} version"
+        raise RangeSyntaxError(
+            f"{text!r} has a number after a wildcard: every part after x, X or * must be a wildcard too"
+            f" (write {head!r} for {meaning})"
+        )
 
-    major, minor, patch = number("major"), number("minor"), number("patch")
-    # A wildcard makes everything after it a wildcard too (1.x.3 means 1.x).
-    if major is None:
-        minor = patch = None
-    if minor is None:
-        patch = None
-    pre = match.group("pre") if patch is not None else None
+    def number(index: int) -> int | None:
+        return int(parts[index]) if index < wildcard else None
+
+    major, minor, patch = number(0), number(1), number(2)
+    pre = match.group("pre") if patch is not None else None  # npm drops it after a wildcard: 1.x.x-rc is 1.x
     return _Partial(major, minor, patch, pre)
 
 
@@ -166,3 +182,40 @@ def satisfies(sets: tuple[tuple[Comparator, ...], ...], version: Version) -> boo
             continue
         return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRange:
+    """An npm-style range: ``^1.2``, ``~1.2.3``, ``>=1.0 <2``, ``1.x``, ``1.2 - 1.4``, ``a || b``."""
+
+    text: str
+    sets: tuple[tuple[Comparator, ...], ...]
+
+    def match(self, version: Version) -> bool:
+        """npm's answer: does ``version`` satisfy the range (prereleases only when named)?"""
+        return satisfies(self.sets, version)
+
+    @property
+    def names_prerelease(self) -> bool:
+        """Does any comparator name a prerelease (the only way a prerelease can match)?"""
+        return any(comparator.prerelease for comparators in self.sets for comparator in comparators)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_range(value: object, field: str = "range") -> VersionRange:
+    """An npm-style range; raises ValidationError (``invalid_range``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"invalid range {value!r}", code="invalid_range", field=field)
+    return _parse_range(value, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_range(value: str, field: str) -> VersionRange:
+    # Ranges repeat (every fine-tune pins ^3.0 of its base); parsing one costs ~15 µs.
+    try:
+        sets = parse_comparator_sets(value)
+    except (RangeSyntaxError, ValueError) as exc:
+        raise ValidationError(f"invalid range {value!r}: {exc}", code="invalid_range", field=field) from None
+    return VersionRange(value, sets)

@@ -14,7 +14,8 @@ from enum import StrEnum
 from llm_registry.domain.digests import is_digest
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, is_alias_name, parse_name
-from llm_registry.domain.versions import Version, VersionRange, parse_range, parse_version
+from llm_registry.domain.ranges import VersionRange, parse_range
+from llm_registry.domain.versions import Version, parse_version
 from llm_registry.errors import ValidationError
 
 LATEST = "latest"
@@ -111,9 +112,11 @@ def _parse_reference(value: str, field: str, default_namespace: str, kind: Kind 
         return Reference(parsed_kind, name, SelectorType.VERSION, selector, version=version)
     try:
         version_range = parse_range(selector, field=field)
-    except ValidationError:
+    except ValidationError as error:
+        # The range's reason says what is wrong when a range was meant (1.x.5, ^1.2.3.4).
         raise ValidationError(
-            f"invalid selector {selector!r} in reference {value!r}: not a version, range, alias or digest",
+            f"invalid selector {selector!r} in reference {value!r}: not a version, range, alias or digest"
+            f" ({error.message})",
             code="invalid_reference",
             field=field,
         ) from None

@@ -1,17 +1,15 @@
-"""SemVer 2.0.0 versions and npm-style ranges.
+"""SemVer 2.0.0 versions and their precedence.
 
-Parsing and range matching are semantic_version's (its ``NpmSpec`` follows npm's rules,
-including "a range only picks a prerelease when it names one on the same
-major.minor.patch"). What we add is a precedence key that the databases can sort by:
-``(major, minor, patch, prerelease_key)`` where ``prerelease_key`` is an ASCII string whose
-byte order is SemVer precedence, so ``ORDER BY`` in SQL and sorting in Python agree.
+Parsing is semantic_version's. What we add is a precedence key that the databases can sort
+by: ``(major, minor, patch, prerelease_key)`` where ``prerelease_key`` is an ASCII string
+whose byte order is SemVer precedence, so ``ORDER BY`` in SQL and sorting in Python agree.
+Ranges (``domain.ranges``) build on this module; it knows nothing of them.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from semantic_version import Version as Version
 
@@ -80,44 +78,3 @@ def sort_key(version: Version) -> SortKey:
     else:
         pre = _RELEASE_KEY
     return SortKey(version.major, version.minor, version.patch, pre)
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRange:
-    """An npm-style range: ``^1.2``, ``~1.2.3``, ``>=1.0 <2``, ``1.x``, ``1.2 - 1.4``, ``a || b``."""
-
-    text: str
-    sets: tuple[tuple[Any, ...], ...]  # ranges.Comparator sets
-
-    def match(self, version: Version) -> bool:
-        """npm's answer: does ``version`` satisfy the range (prereleases only when named)?"""
-        from llm_registry.domain.ranges import satisfies  # ranges builds on this module
-
-        return satisfies(self.sets, version)
-
-    @property
-    def names_prerelease(self) -> bool:
-        """Does any comparator name a prerelease (the only way a prerelease can match)?"""
-        return any(comparator.prerelease for comparators in self.sets for comparator in comparators)
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def parse_range(value: object, field: str = "range") -> VersionRange:
-    """An npm-style range; raises ValidationError (``invalid_range``)."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"invalid range {value!r}", code="invalid_range", field=field)
-    return _parse_range(value, field)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_range(value: str, field: str) -> VersionRange:
-    # Ranges repeat (every fine-tune pins ^3.0 of its base); parsing one costs ~15 µs.
-    from llm_registry.domain.ranges import RangeSyntaxError, parse_comparator_sets
-
-    try:
-        sets = parse_comparator_sets(value)
-    except (RangeSyntaxError, ValueError) as exc:
-        raise ValidationError(f"invalid range {value!r}: {exc}", code="invalid_range", field=field) from None
-    return VersionRange(value, sets)

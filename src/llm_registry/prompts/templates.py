@@ -13,7 +13,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, UnknownType, best_match
 
-from llm_registry.assets.validation import schema_error
+from llm_registry.assets.schema_errors import schema_error
 from llm_registry.errors import ValidationError
 
 __all__ = ["check_prompt_spec", "render_prompt"]
