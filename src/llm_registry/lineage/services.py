@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import TypeAdapter
 
 from llm_registry.assets.interfaces import AssetStore
@@ -35,19 +34,12 @@ from llm_registry.lineage.models import (
     VerifyStatus,
 )
 from llm_registry.lineage.store_sql import SqlLineageStore, node
+from llm_registry.storage.transactions import connection_of
 
 MAX_DEPTH = 100
 MAX_LOCK_REFS = 1000
 _IMPACT_ITEMS = TypeAdapter(list[ImpactItem])
 _RELATIONS = ("derived_from", "trained_on", "evaluated_on", "uses", "requires", "governed_by", "tested_by")
-
-
-def connection_of(tx: object) -> sa.Connection:
-    """The SQLAlchemy connection of a SQL store transaction."""
-    connection = getattr(tx, "connection", None)
-    if not isinstance(connection, sa.Connection):
-        raise TypeError(f"{type(tx).__name__} is not a SQL transaction")
-    return connection
 
 
 def parse_direction(value: str | Direction) -> Direction:

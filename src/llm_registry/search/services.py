@@ -10,11 +10,11 @@ from llm_registry.assets.interfaces import AssetStore
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.errors import ValidationError
-from llm_registry.lineage.services import connection_of
 from llm_registry.search.filters import And, Comparison, Field, Node, Value, parse_field, parse_filter
 from llm_registry.search.interfaces import HitRow, SearchIndex
 from llm_registry.search.models import SearchHit, SearchPage, SearchQuery, Sort, Suggestion
 from llm_registry.search.store_sql import cursor_arity, cursor_key
+from llm_registry.storage.transactions import connection_of
 
 MAX_LIMIT = 1000
 MAX_TERMS = 32

@@ -20,13 +20,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from llm_registry.assets.interfaces import VersionRow
 from llm_registry.assets.store_sql import PRECEDENCE_DESC
-from llm_registry.lineage.services import connection_of
 from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Comparison, Field, Node, Not, Or, Value
 from llm_registry.search.interfaces import HitRow
 from llm_registry.search.models import SearchQuery, Sort
 from llm_registry.search.schema import search_documents, search_popularity
 from llm_registry.storage.compiled import CompiledStatement, dump_json
 from llm_registry.storage.schema import dependencies, versions
+from llm_registry.storage.transactions import connection_of
 
 MAX_BODY = 200_000
 FACET_VALUES = 50
