@@ -34,7 +34,6 @@ from llm_registry.lineage.models import (
     VerifyStatus,
 )
 from llm_registry.lineage.store_sql import SqlLineageStore, node
-from llm_registry.storage.transactions import connection_of
 
 MAX_DEPTH = 100
 MAX_LOCK_REFS = 1000
@@ -99,7 +98,7 @@ class LineageService:
         parsed = self.assets.parse_reference(ref)
         with self.store.read() as tx:
             row = get_by_reference(tx, parsed)
-            edges = self.lineage_store.walk(connection_of(tx), [row.id], chosen, depth=depth, relations=wanted)
+            edges = self.lineage_store.walk(tx, [row.id], chosen, depth=depth, relations=wanted)
         root = node(row.kind.value, row.namespace, row.name, row.version, row.digest, row.status)
         return _graph(root, edges)
 
@@ -110,7 +109,7 @@ class LineageService:
         parsed = self.assets.parse_reference(ref)
         with self.store.read() as tx:
             row = get_by_reference(tx, parsed)
-            edges, facts = self.lineage_store.dependents(connection_of(tx), row.id, relations=wanted)
+            edges, facts = self.lineage_store.dependents(tx, row.id, relations=wanted)
         root = node(row.kind.value, row.namespace, row.name, row.version, row.digest, row.status)
         return ImpactReport(root=root, items=_impact_items(row.id, root, edges, facts))
 
@@ -124,7 +123,7 @@ class LineageService:
         with self.store.read() as tx:
             rows = [get_by_reference(tx, p, field=f"refs[{i}]") for i, p in enumerate(parsed)]
             edges = self.lineage_store.walk(
-                connection_of(tx), sorted({r.id for r in rows}), Direction.UP, depth=None, relations=()
+                tx, sorted({r.id for r in rows}), Direction.UP, depth=None, relations=()
             )
         entries: dict[str, LockEntry] = {}
 
@@ -156,7 +155,7 @@ class LineageService:
             namespace, _, name = item.name.partition("/")
             keys.append((item.kind.value, namespace, name, item.version))
         with self.store.read() as tx:
-            found = self.lineage_store.find_versions(connection_of(tx), keys)
+            found = self.lineage_store.find_versions(tx, keys)
         results = [_check(item, found.get(key)) for item, key in zip(lockfile.entries, keys, strict=True)]
         return VerifyReport(ok=all(r.status is VerifyStatus.OK for r in results), entries=results)
 

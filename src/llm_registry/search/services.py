@@ -14,7 +14,6 @@ from llm_registry.search.filters import And, Comparison, Field, Node, Value, par
 from llm_registry.search.interfaces import HitRow, SearchIndex
 from llm_registry.search.models import SearchHit, SearchPage, SearchQuery, Sort, Suggestion
 from llm_registry.search.store_sql import cursor_arity, cursor_key
-from llm_registry.storage.transactions import connection_of
 
 MAX_LIMIT = 1000
 MAX_TERMS = 32
@@ -93,7 +92,7 @@ class SearchService:
         # Facets count every match, whatever the page: the first page carries them.
         search = SearchQuery(terms, node, chosen, all_versions, after, limit + 1, fields if after is None else ())
         with self.store.read() as tx:
-            rows, counts = self.index.search(connection_of(tx), search)
+            rows, counts = self.index.search(tx, search)
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -108,7 +107,7 @@ class SearchService:
         if not prefix or len(prefix) > 129:
             raise ValidationError("prefix must have 1 to 129 characters", code="invalid_parameter", field="prefix")
         with self.store.read() as tx:
-            found = self.index.suggest(connection_of(tx), prefix, limit)
+            found = self.index.suggest(tx, prefix, limit)
         return [Suggestion(text=text, type=type, ref=ref) for text, type, ref in found]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from llm_registry.assets.interfaces import VersionRow
+from llm_registry.assets.interfaces import AssetReader, AssetWriter, VersionRow
 from llm_registry.assets.store_sql import PRECEDENCE_DESC
 from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Comparison, Field, Node, Not, Or, Value
 from llm_registry.search.interfaces import HitRow
@@ -225,10 +225,10 @@ class SqlSearchIndex:
         return text
 
     # ------------------------------------------------------------------ writes
-    def index_version(self, tx: Any, row: VersionRow, pinned_assets: Sequence[str]) -> None:
+    def index_version(self, tx: AssetWriter, row: VersionRow, pinned_assets: Sequence[str]) -> None:
         self.index_versions(tx, [(row, pinned_assets)])
 
-    def index_versions(self, tx: Any, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
+    def index_versions(self, tx: AssetWriter, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
         """Index newly registered versions (their rows already in ``versions``), each with the
         asset ids it pins: one insert (executemany for many), the text, and per asset whose
         current version is among them, one update of the document that was current."""
@@ -261,7 +261,7 @@ class SqlSearchIndex:
         if pins:
             w["add_pins"].execute_many(connection, [{"asset_id": a, "pins": n} for a, n in sorted(pins.items())])
 
-    def update_version(self, tx: Any, row: VersionRow) -> None:
+    def update_version(self, tx: AssetWriter, row: VersionRow) -> None:
         connection = connection_of(tx)
         text = document_text(row)
         values = {**self._values(row), **text, "for_version": row.id}
@@ -273,7 +273,7 @@ class SqlSearchIndex:
         self.rewrite_text(connection, doc_id, text, bool(is_current))
         self._refresh_current(connection, row.asset_id, exclude="")
 
-    def remove_version(self, tx: Any, row: VersionRow) -> None:
+    def remove_version(self, tx: AssetWriter, row: VersionRow) -> None:
         connection = connection_of(tx)
         w = self.writes(connection)
         w["drop_pins"].execute(connection, {"version_id": row.id})
@@ -351,9 +351,8 @@ class SqlSearchIndex:
             conditions.append(self.compile(query.filter))
         return source, conditions, score
 
-    def search(
-        self, connection: sa.Connection, query: SearchQuery
-    ) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
+    def search(self, tx: AssetReader, query: SearchQuery) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
+        connection = connection_of(tx)
         source, conditions, score = self._from(query, query.facets)
         if not query.facets:
             page = self._page(d.c, score, source, conditions, query)
@@ -468,7 +467,8 @@ class SqlSearchIndex:
             return self.json_text(column, path)
         return d.c[facet.name]
 
-    def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+    def suggest(self, tx: AssetReader, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+        connection = connection_of(tx)
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         namespace, slash, _ = prefix.partition("/")
         if slash:
