@@ -12,6 +12,7 @@ from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.assets.store_sqlite import SqliteAssetStore
 from llm_registry.errors import ValidationError
 from llm_registry.lineage.services import LineageService
+from llm_registry.lineage.store_sql import SqlLineageStore
 from llm_registry.search.services import SearchService
 from llm_registry.search.store_postgres import PostgresSearchIndex
 from llm_registry.search.store_sql import SqlSearchIndex
@@ -81,7 +82,8 @@ def build_search_service(store: AssetStore, assets: AssetService) -> SearchServi
 
 
 def build_lineage_service(store: AssetStore, assets: AssetService) -> LineageService:
-    return LineageService(store, assets)
+    """Lineage over the store's pins, walked in SQL (one recursive statement per query)."""
+    return LineageService(store, assets, SqlLineageStore())
 
 
 def build_account_service(store: AssetStore, settings: Settings) -> AccountService:

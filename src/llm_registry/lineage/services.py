@@ -1,7 +1,8 @@
 """The lineage service: lineage graphs, impact analysis, lockfiles and their verification.
 
-Each query resolves its references, then asks the database for the whole walk in one
-recursive statement (see ``store_sql``); Python only shapes the answer.
+Each query resolves its references, then asks the lineage store for the whole walk in the
+same read transaction (one recursive statement in SQL, see ``store_sql``); Python only shapes
+the answer.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from llm_registry.lineage.models import (
     VerifyEntry,
     VerifyReport,
     VerifyStatus,
+    node,
 )
-from llm_registry.lineage.store_sql import SqlLineageStore, node
 
 MAX_DEPTH = 100
 MAX_LOCK_REFS = 1000
@@ -68,19 +69,23 @@ def check_relations(relations: Sequence[str]) -> list[str]:
 
 
 class LineageService:
-    """Lineage, impact and lockfiles; raises NotFoundError for a reference that chooses nothing."""
+    """Lineage, impact and lockfiles; raises NotFoundError for a reference that chooses nothing.
+
+    ``store`` opens the read transactions, ``assets`` parses references, and ``lineage_store``
+    walks the pins in those transactions (its backend is the store's, wired by ``bootstrap``).
+    """
 
     def __init__(
         self,
         store: AssetStore,
         assets: AssetService,
+        lineage_store: LineageStore,
         *,
-        lineage_store: LineageStore | None = None,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self.store = store
         self.assets = assets
-        self.lineage_store: LineageStore = lineage_store or SqlLineageStore()
+        self.lineage_store = lineage_store
         self.clock = clock
 
     def lineage(

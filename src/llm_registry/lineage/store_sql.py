@@ -21,9 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.interfaces import AssetReader
-from llm_registry.domain.kinds import Kind
 from llm_registry.lineage.interfaces import EdgeRow, VersionFacts
-from llm_registry.lineage.models import MISSING, Direction, LineageNode
+from llm_registry.lineage.models import MISSING, Direction, LineageNode, node
 from llm_registry.storage.schema import assets, versions
 from llm_registry.storage.transactions import connection_of
 
@@ -78,17 +77,6 @@ def _impact_sql(*, filtered: bool) -> str:
         " a.name "
         f"FROM reached r JOIN dependencies d ON d.target_version_id = r.id{relation} "
         "JOIN versions v ON v.id = d.version_id JOIN assets a ON a.id = v.asset_id"
-    )
-
-
-def node(kind: str, namespace: str, name: str, version: str, digest: str, status: str) -> LineageNode:
-    return LineageNode(
-        ref=f"{kind}:{namespace}/{name}@{version}",
-        kind=Kind(kind),
-        name=f"{namespace}/{name}",
-        version=version,
-        digest=digest,
-        status=status,
     )
 
 
