@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from llm_registry.assets.interfaces import AssetReader, AssetWriter, VersionRow
 from llm_registry.assets.store_sql import PRECEDENCE_DESC
+from llm_registry.search.cursors import KEYSETS
 from llm_registry.search.filters import NULLABLE_FIELDS, TIME_FIELDS, And, Comparison, Field, Node, Not, Or, Value
 from llm_registry.search.interfaces import HitRow
 from llm_registry.search.models import SearchQuery, Sort
@@ -594,18 +595,12 @@ def _reads_body(field: Field) -> bool:
     return field.name == "spec" and field.path[0] in BODY_KEYS
 
 
-def _sort_keys(sort: Sort, score: Any, columns: Any = d.c, pins: Any = _PINS) -> tuple[list[Any], bool]:
+def _sort_keys(sort: Sort, score: Any, columns: Any, pins: Any) -> tuple[list[Any], bool]:
     """(the keyset columns, whether descending) of a sort over ``columns`` (the documents table
-    or a query of it); the last key is always doc_id."""
-    if sort is Sort.RELEVANCE:
-        return [score, columns.doc_id], True
-    if sort is Sort.CREATED:
-        return [columns.created_at, columns.doc_id], True
-    if sort is Sort.UPDATED:
-        return [columns.updated_at, columns.doc_id], True
-    if sort is Sort.POPULARITY:
-        return [pins, columns.doc_id], True
-    return [columns.name, columns.namespace, columns.kind, columns.doc_id], False
+    or a query of it), as ``cursors.KEYSETS`` names them; the last key is always doc_id."""
+    keyset = KEYSETS[sort]
+    computed = {"score": score, "popularity": pins}
+    return [computed[f] if f in computed else columns[f] for f in keyset.fields], keyset.descending
 
 
 def _hit(r: Any) -> HitRow:
@@ -614,19 +609,3 @@ def _hit(r: Any) -> HitRow:
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
         int(r[11]), None if r[12] is None else float(r[12]),
     )
-
-
-def cursor_arity(sort: Sort) -> int:
-    return 4 if sort is Sort.NAME else 2
-
-
-def cursor_key(sort: Sort, hit: HitRow) -> list[Any]:
-    if sort is Sort.RELEVANCE:
-        return [hit.score, hit.doc_id]
-    if sort is Sort.CREATED:
-        return [hit.created_at, hit.doc_id]
-    if sort is Sort.UPDATED:
-        return [hit.updated_at, hit.doc_id]
-    if sort is Sort.POPULARITY:
-        return [hit.popularity, hit.doc_id]
-    return [hit.name, hit.namespace, hit.kind, hit.doc_id]
