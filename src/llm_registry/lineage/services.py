@@ -19,6 +19,7 @@ from llm_registry.assets.services import AssetService
 from llm_registry.domain.times import utc_now
 from llm_registry.errors import ValidationError
 from llm_registry.lineage.interfaces import EdgeRow, LineageStore, VersionFacts
+from llm_registry.lineage.lockfiles import parse_lockfile
 from llm_registry.lineage.models import (
     Direction,
     ImpactItem,
@@ -163,14 +164,6 @@ class LineageService:
             found = self.lineage_store.find_versions(tx, keys)
         results = [_check(item, found.get(key)) for item, key in zip(lockfile.entries, keys, strict=True)]
         return VerifyReport(ok=all(r.status is VerifyStatus.OK for r in results), entries=results)
-
-
-def parse_lockfile(data: Mapping[str, Any]) -> Lockfile:
-    """A lockfile from its JSON/YAML data; raises ValidationError (``invalid_parameter``)."""
-    try:
-        return Lockfile.model_validate(data)
-    except ValueError as exc:
-        raise ValidationError(f"not a lockfile: {exc}", code="invalid_parameter", field="lock") from None
 
 
 def _check(item: LockEntry, current: LineageNode | None) -> VerifyEntry:
