@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,8 @@ def test_a_file_is_written_in_the_format_its_name_says(tmp_path: Path, name: str
 def test_bad_text_is_an_invalid_parameter(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.lock"
     path.write_text(text, encoding="utf-8")
-    for load in (lambda: read_lockfile(path), lambda: load_lockfile(text, source=str(path))):
+    loads: list[Callable[[], Lockfile]] = [lambda: read_lockfile(path), lambda: load_lockfile(text, source=str(path))]
+    for load in loads:
         with pytest.raises(ValidationError) as info:
             load()
         assert (info.value.code, info.value.field) == ("invalid_parameter", "lock")
