@@ -134,9 +134,11 @@ def build_search_service(store: SqlAssetStore, index: SqlSearchIndex) -> SearchS
 
 
 def build_lineage_service(store: SqlAssetStore, context: AssetContext) -> LineageService:
+    """Lineage over the store's pins, walked in SQL (one recursive statement per query)."""
     from llm_registry.lineage.services import LineageService
+    from llm_registry.lineage.store_sql import SqlLineageStore
 
-    return LineageService(store, context)
+    return LineageService(store, context, SqlLineageStore())
 
 
 def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Clock = system_clock) -> AccountService:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 import typer
-import yaml
 
 from llm_registry.cli.output import (
-    dump,
     emit_json,
     emit_model,
     next_page_hint,
@@ -21,10 +18,8 @@ from llm_registry.cli.output import (
     table,
 )
 from llm_registry.cli.session import JsonOption, current_state, open_registry
-from llm_registry.errors import ValidationError
 from llm_registry.lineage.formats import to_dot, to_mermaid
-from llm_registry.lineage.models import Lockfile
-from llm_registry.lineage.services import parse_lockfile
+from llm_registry.lineage.lockfiles import read_lockfile, render_lockfile, write_lockfile
 
 EXIT_CHANGED = 1
 
@@ -142,11 +137,10 @@ def lock(
     state = current_state(ctx, json_output)
     with open_registry(state) as registry:
         lockfile = registry.lock(refs)
-    text = render_lockfile(lockfile, yaml_format=output is not None and output.suffix in (".yaml", ".yml"))
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(render_lockfile(lockfile), nl=False)
         return
-    output.write_text(text, encoding="utf-8")
+    write_lockfile(lockfile, output)
     if state.json:
         emit_json({"path": str(output), "entries": len(lockfile.entries)})
     else:
@@ -171,28 +165,6 @@ def verify(
         notice("lockfile verified: everything unchanged" if report.ok else f"{changed} entry(ies) changed")
     if not report.ok:
         raise typer.Exit(EXIT_CHANGED)
-
-
-def render_lockfile(lockfile: Lockfile, *, yaml_format: bool) -> str:
-    data = dump(lockfile)
-    if yaml_format:
-        return yaml.safe_dump(data, sort_keys=False)
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
-
-
-def read_lockfile(path: Path) -> Lockfile:
-    """A lockfile from a JSON or YAML file; raises ValidationError (``invalid_parameter``)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"cannot read {path}: {exc.strerror}", code="invalid_parameter", field="lock") from None
-    try:
-        data: Any = yaml.safe_load(text)  # YAML is a superset of JSON
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{path} is not JSON or YAML: {exc}", code="invalid_parameter", field="lock") from None
-    if not isinstance(data, dict):
-        raise ValidationError(f"{path} is not a lockfile", code="invalid_parameter", field="lock")
-    return parse_lockfile(data)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,8 @@
-"""The storage contract of lineage: graph walks done by the database, not in Python."""
+"""The storage contract of lineage: graph walks done by the database, not in Python.
+
+Each method reads in the transaction the service opened (``AssetStore.read()``), so that a walk
+sees the same versions as the resolution of its references.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-import sqlalchemy as sa
-
+from llm_registry.assets.interfaces import AssetReader
 from llm_registry.lineage.models import Direction, LineageNode
 
 
@@ -39,7 +42,7 @@ class VersionFacts(NamedTuple):
 class LineageStore(Protocol):
     def walk(
         self,
-        connection: sa.Connection,
+        tx: AssetReader,
         starts: Sequence[str],
         direction: Direction,
         *,
@@ -51,7 +54,7 @@ class LineageStore(Protocol):
         ...
 
     def dependents(
-        self, connection: sa.Connection, root: str, *, relations: Sequence[str]
+        self, tx: AssetReader, root: str, *, relations: Sequence[str]
     ) -> tuple[list[tuple[str, str, str]], dict[str, VersionFacts]]:
         """Every version that depends on the version id ``root``, directly or transitively
         through ``relations`` (empty: all), in one query that visits each version once:
@@ -60,7 +63,7 @@ class LineageStore(Protocol):
         ...
 
     def find_versions(
-        self, connection: sa.Connection, keys: Sequence[tuple[str, str, str, str]]
+        self, tx: AssetReader, keys: Sequence[tuple[str, str, str, str]]
     ) -> dict[tuple[str, str, str, str], LineageNode]:
         """Nodes of the versions (kind, namespace, name, version) that exist, in one query."""
         ...

@@ -31,6 +31,18 @@ class LineageNode(BaseModel):
     status: str
 
 
+def node(kind: str, namespace: str, name: str, version: str, digest: str, status: str) -> LineageNode:
+    """The node of a version, from its stored columns."""
+    return LineageNode(
+        ref=f"{kind}:{namespace}/{name}@{version}",
+        kind=Kind(kind),
+        name=f"{namespace}/{name}",
+        version=version,
+        digest=digest,
+        status=status,
+    )
+
+
 class LineageEdge(BaseModel):
     """``from`` pins ``to`` with ``relation`` (edges point from dependent to dependency)."""
 

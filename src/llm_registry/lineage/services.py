@@ -1,7 +1,8 @@
 """The lineage service: lineage graphs, impact analysis, lockfiles and their verification.
 
-Each query resolves its references, then asks the database for the whole walk in one
-recursive statement (see ``store_sql``); Python only shapes the answer.
+Each query resolves its references, then asks the lineage store for the whole walk in the
+same read transaction (one recursive statement in SQL, see ``store_sql``); Python only shapes
+the answer.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import TypeAdapter
 
 from llm_registry.assets.context import AssetContext
@@ -19,6 +19,7 @@ from llm_registry.assets.resolution import get_by_reference
 from llm_registry.domain.times import utc_now
 from llm_registry.errors import ValidationError
 from llm_registry.lineage.interfaces import EdgeRow, LineageStore, VersionFacts
+from llm_registry.lineage.lockfiles import parse_lockfile
 from llm_registry.lineage.models import (
     Direction,
     ImpactItem,
@@ -33,21 +34,13 @@ from llm_registry.lineage.models import (
     VerifyEntry,
     VerifyReport,
     VerifyStatus,
+    node,
 )
-from llm_registry.lineage.store_sql import SqlLineageStore, node
 
 MAX_DEPTH = 100
 MAX_LOCK_REFS = 1000
 _IMPACT_ITEMS = TypeAdapter(list[ImpactItem])
 _RELATIONS = ("derived_from", "trained_on", "evaluated_on", "uses", "requires", "governed_by", "tested_by")
-
-
-def connection_of(tx: object) -> sa.Connection:
-    """The SQLAlchemy connection of a SQL store transaction."""
-    connection = getattr(tx, "connection", None)
-    if not isinstance(connection, sa.Connection):
-        raise TypeError(f"{type(tx).__name__} is not a SQL transaction")
-    return connection
 
 
 def parse_direction(value: str | Direction) -> Direction:
@@ -77,19 +70,23 @@ def check_relations(relations: Sequence[str]) -> list[str]:
 
 
 class LineageService:
-    """Lineage, impact and lockfiles; raises NotFoundError for a reference that chooses nothing."""
+    """Lineage, impact and lockfiles; raises NotFoundError for a reference that chooses nothing.
+
+    ``store`` opens the read transactions, ``assets`` parses references, and ``lineage_store``
+    walks the pins in those transactions (its backend is the store's, wired by ``bootstrap``).
+    """
 
     def __init__(
         self,
         store: AssetStore,
         assets: AssetContext,
+        lineage_store: LineageStore,
         *,
-        lineage_store: LineageStore | None = None,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self.store = store
         self.assets = assets
-        self.lineage_store: LineageStore = lineage_store or SqlLineageStore()
+        self.lineage_store = lineage_store
         self.clock = clock
 
     def lineage(
@@ -107,7 +104,7 @@ class LineageService:
         parsed = self.assets.parse_reference(ref)
         with self.store.read() as tx:
             row = get_by_reference(tx, parsed)
-            edges = self.lineage_store.walk(connection_of(tx), [row.id], chosen, depth=depth, relations=wanted)
+            edges = self.lineage_store.walk(tx, [row.id], chosen, depth=depth, relations=wanted)
         root = node(row.kind.value, row.namespace, row.name, row.version, row.digest, row.status)
         return _graph(root, edges)
 
@@ -118,7 +115,7 @@ class LineageService:
         parsed = self.assets.parse_reference(ref)
         with self.store.read() as tx:
             row = get_by_reference(tx, parsed)
-            edges, facts = self.lineage_store.dependents(connection_of(tx), row.id, relations=wanted)
+            edges, facts = self.lineage_store.dependents(tx, row.id, relations=wanted)
         root = node(row.kind.value, row.namespace, row.name, row.version, row.digest, row.status)
         return ImpactReport(root=root, items=_impact_items(row.id, root, edges, facts))
 
@@ -132,7 +129,7 @@ class LineageService:
         with self.store.read() as tx:
             rows = [get_by_reference(tx, p, field=f"refs[{i}]") for i, p in enumerate(parsed)]
             edges = self.lineage_store.walk(
-                connection_of(tx), sorted({r.id for r in rows}), Direction.UP, depth=None, relations=()
+                tx, sorted({r.id for r in rows}), Direction.UP, depth=None, relations=()
             )
         entries: dict[str, LockEntry] = {}
 
@@ -164,17 +161,9 @@ class LineageService:
             namespace, _, name = item.name.partition("/")
             keys.append((item.kind.value, namespace, name, item.version))
         with self.store.read() as tx:
-            found = self.lineage_store.find_versions(connection_of(tx), keys)
+            found = self.lineage_store.find_versions(tx, keys)
         results = [_check(item, found.get(key)) for item, key in zip(lockfile.entries, keys, strict=True)]
         return VerifyReport(ok=all(r.status is VerifyStatus.OK for r in results), entries=results)
-
-
-def parse_lockfile(data: Mapping[str, Any]) -> Lockfile:
-    """A lockfile from its JSON/YAML data; raises ValidationError (``invalid_parameter``)."""
-    try:
-        return Lockfile.model_validate(data)
-    except ValueError as exc:
-        raise ValidationError(f"not a lockfile: {exc}", code="invalid_parameter", field="lock") from None
 
 
 def _check(item: LockEntry, current: LineageNode | None) -> VerifyEntry:

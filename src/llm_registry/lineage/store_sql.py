@@ -20,10 +20,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from llm_registry.domain.kinds import Kind
+from llm_registry.assets.interfaces import AssetReader
 from llm_registry.lineage.interfaces import EdgeRow, VersionFacts
-from llm_registry.lineage.models import MISSING, Direction, LineageNode
+from llm_registry.lineage.models import MISSING, Direction, LineageNode, node
 from llm_registry.storage.schema import assets, versions
+from llm_registry.storage.transactions import connection_of
 
 _EDGE = "d.version_id, d.target_version_id, d.relation, d.target_asset_id, d.target_version, d.target_digest"
 # Per direction: the column a step leaves from, and the column it arrives at.
@@ -79,19 +80,9 @@ def _impact_sql(*, filtered: bool) -> str:
     )
 
 
-def node(kind: str, namespace: str, name: str, version: str, digest: str, status: str) -> LineageNode:
-    return LineageNode(
-        ref=f"{kind}:{namespace}/{name}@{version}",
-        kind=Kind(kind),
-        name=f"{namespace}/{name}",
-        version=version,
-        digest=digest,
-        status=status,
-    )
-
-
 class SqlLineageStore:
-    """Implements LineageStore with one statement per walk, compiled once per shape."""
+    """Implements LineageStore with one statement per walk, compiled once per shape, run on
+    the connection of the given SQL store transaction."""
 
     def __init__(self) -> None:
         self._statements: dict[tuple[Direction, bool, bool], Any] = {}
@@ -115,7 +106,7 @@ class SqlLineageStore:
 
     def walk(
         self,
-        connection: sa.Connection,
+        tx: AssetReader,
         starts: Sequence[str],
         direction: Direction,
         *,
@@ -139,7 +130,7 @@ class SqlLineageStore:
             return found
 
         out: list[EdgeRow] = []
-        for r in connection.execute(statement, values):
+        for r in connection_of(tx).execute(statement, values):
             source = cached(r[6], r[7], r[8], r[3], r[4], r[5])
             if r[1] is None:
                 target = cached(r[12], r[13], r[14], r[15], r[16], MISSING)
@@ -149,25 +140,25 @@ class SqlLineageStore:
         return out
 
     def dependents(
-        self, connection: sa.Connection, root: str, *, relations: Sequence[str]
+        self, tx: AssetReader, root: str, *, relations: Sequence[str]
     ) -> tuple[list[tuple[str, str, str]], dict[str, VersionFacts]]:
         values: dict[str, Any] = {"starts": [root]}
         if relations:
             values["relations"] = list(relations)
         edges: list[tuple[str, str, str]] = []
         facts: dict[str, VersionFacts] = {}
-        for r in connection.execute(self._impact[bool(relations)], values):
+        for r in connection_of(tx).execute(self._impact[bool(relations)], values):
             edges.append((r[0], r[1], r[2]))
             if r[0] not in facts:
                 facts[r[0]] = VersionFacts(r[6], f"{r[7]}/{r[8]}", r[3], r[4], r[5])
         return edges, facts
 
     def find_versions(
-        self, connection: sa.Connection, keys: Sequence[tuple[str, str, str, str]]
+        self, tx: AssetReader, keys: Sequence[tuple[str, str, str, str]]
     ) -> dict[tuple[str, str, str, str], LineageNode]:
         if not keys:
             return {}
-        rows = connection.execute(
+        rows = connection_of(tx).execute(
             sa.select(
                 assets.c.kind,
                 assets.c.namespace,

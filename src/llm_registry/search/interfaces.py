@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import sqlalchemy as sa
-
-from llm_registry.assets.interfaces import VersionRow
+from llm_registry.assets.interfaces import AssetReader, AssetWriter, VersionRow
 from llm_registry.search.models import SearchQuery
 
 
@@ -30,33 +28,34 @@ class HitRow:
 
 
 class SearchIndexer(Protocol):
-    """What the asset service calls inside its write transactions (``tx`` has ``.connection``)."""
+    """What the asset service calls inside its write transactions: each change to the index
+    commits or rolls back with the change to the version."""
 
-    def index_version(self, tx: Any, row: VersionRow, pinned_assets: Sequence[str]) -> None:
+    def index_version(self, tx: AssetWriter, row: VersionRow, pinned_assets: Sequence[str]) -> None:
         """Index a newly registered version; ``pinned_assets`` are the asset ids it pins."""
         ...
 
-    def index_versions(self, tx: Any, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
+    def index_versions(self, tx: AssetWriter, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
         """Index newly registered versions at once (a batch), each with the asset ids it pins."""
         ...
 
-    def update_version(self, tx: Any, row: VersionRow) -> None:
+    def update_version(self, tx: AssetWriter, row: VersionRow) -> None:
         """Re-index a version whose labels or status changed."""
         ...
 
-    def remove_version(self, tx: Any, row: VersionRow) -> None:
+    def remove_version(self, tx: AssetWriter, row: VersionRow) -> None:
         """Drop a version about to be deleted (called before the delete, in its transaction)."""
         ...
 
 
 class SearchIndex(SearchIndexer, Protocol):
-    def search(
-        self, connection: sa.Connection, query: SearchQuery
-    ) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
+    """The indexer, and the reads the search service runs in a transaction it opened."""
+
+    def search(self, tx: AssetReader, query: SearchQuery) -> tuple[list[HitRow], dict[str, dict[str, int]]]:
         """One page (``query.limit`` rows after ``query.after``) and, for each of ``query.facets``,
         the counts of its most frequent values over every match: one statement."""
         ...
 
-    def suggest(self, connection: sa.Connection, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
+    def suggest(self, tx: AssetReader, prefix: str, limit: int) -> list[tuple[str, str, str | None]]:
         """(text, type, ref) completions of ``prefix``: asset names, then tags."""
         ...

@@ -26,6 +26,9 @@ from llm_registry.storage.schema import Id, Json, Timestamp, metadata
 
 Tsvector = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 DocId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+# Spec fields holding long text: indexed as the full-text body, and left out of the spec copy
+# in search_documents (a filter or facet on them reads versions.spec).
+BODY_KEYS = ("card", "template", "messages")
 _CURRENT_ONLY: dict[str, Any] = {"sqlite_where": sa.text("is_current = 1"), "postgresql_where": sa.text("is_current")}
 
 search_documents = sa.Table(
@@ -42,8 +45,8 @@ search_documents = sa.Table(
     sa.Column("license", sa.Text),
     sa.Column("description", sa.Text),
     sa.Column("tags", Json, nullable=False),
-    # The version's spec without the long texts that go to the full-text body (BODY_KEYS of
-    # store_sql: card, template, messages), and its annotations: what filters and facets read.
+    # The version's spec without the long texts that go to the full-text body (BODY_KEYS:
+    # card, template, messages), and its annotations: what filters and facets read.
     sa.Column("spec", Json, nullable=False),
     sa.Column("annotations", Json, nullable=False),
     # The version a search shows for its asset by default: the highest non-yanked one,

@@ -7,14 +7,12 @@ import re
 from collections.abc import Sequence
 
 from llm_registry.assets.interfaces import AssetStore
-from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.errors import ValidationError
-from llm_registry.lineage.services import connection_of
+from llm_registry.search.cursors import decode_after, encode_after
 from llm_registry.search.filters import And, Comparison, Field, Node, Value, parse_field, parse_filter
 from llm_registry.search.interfaces import HitRow, SearchIndex
 from llm_registry.search.models import SearchHit, SearchPage, SearchQuery, Sort, Suggestion
-from llm_registry.search.store_sql import cursor_arity, cursor_key
 
 MAX_LIMIT = 1000
 MAX_TERMS = 32
@@ -89,15 +87,15 @@ class SearchService:
         if len(facets) > MAX_FACETS:
             raise ValidationError(f"at most {MAX_FACETS} facets", code="invalid_parameter", field="facets")
         fields = tuple(dict.fromkeys(parse_facet(f) for f in facets))
-        after = _decode(cursor, chosen) if cursor else None
+        after = decode_after(cursor, chosen) if cursor else None
         # Facets count every match, whatever the page: the first page carries them.
         search = SearchQuery(terms, node, chosen, all_versions, after, limit + 1, fields if after is None else ())
         with self.store.read() as tx:
-            rows, counts = self.index.search(connection_of(tx), search)
+            rows, counts = self.index.search(tx, search)
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_cursor([chosen.value, *cursor_key(chosen, rows[-1])])
+            next_cursor = encode_after(chosen, rows[-1])
         return SearchPage(items=[_hit(r) for r in rows], next_cursor=next_cursor, facets=counts)
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
@@ -108,25 +106,8 @@ class SearchService:
         if not prefix or len(prefix) > 129:
             raise ValidationError("prefix must have 1 to 129 characters", code="invalid_parameter", field="prefix")
         with self.store.read() as tx:
-            found = self.index.suggest(connection_of(tx), prefix, limit)
+            found = self.index.suggest(tx, prefix, limit)
         return [Suggestion(text=text, type=type, ref=ref) for text, type, ref in found]
-
-
-def _decode(cursor: str, sort: Sort) -> tuple[object, ...]:
-    values = decode_cursor(cursor, arity=cursor_arity(sort) + 1)
-    if values[0] != sort.value:
-        raise ValidationError("the cursor belongs to another sort", code="invalid_cursor", field="cursor")
-    key = values[1:]
-    valid = isinstance(key[-1], int) and not isinstance(key[-1], bool)
-    if sort is Sort.RELEVANCE:
-        valid = valid and isinstance(key[0], int | float) and not isinstance(key[0], bool)
-    elif sort is Sort.POPULARITY:
-        valid = valid and isinstance(key[0], int) and not isinstance(key[0], bool)
-    else:
-        valid = valid and all(isinstance(k, str) for k in key[:-1])
-    if not valid:
-        raise ValidationError(f"invalid cursor {cursor!r}", code="invalid_cursor", field="cursor")
-    return tuple(key)
 
 
 def _hit(row: HitRow) -> SearchHit:
