@@ -301,3 +301,16 @@ def test_a_port_in_use_stops_serve_before_any_worker_starts(tmp_path: Path) -> N
         )
     assert result.returncode == 3
     assert b"cannot listen on 127.0.0.1:" in result.stdout + result.stderr
+
+
+def test_serve_refuses_bad_settings_before_starting(tmp_path: Path) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text('rate_limits = "admin=fast"\n')
+    location = tmp_path / "registry"
+    for extra, field in ((["--workers", "0"], "workers"), (["--config", str(config)], "rate_limits")):
+        result = subprocess.run([str(SCRIPT), "--registry", str(location), "--json", "serve", *extra],
+                                capture_output=True, env=CLEAN_ENV, timeout=60, check=False)
+        assert result.returncode == 1, result.stderr
+        error = orjson.loads(result.stderr)["error"]
+        assert (error["code"], error["field"]) == ("invalid_parameter", field)
+    assert not location.exists()  # refused before the database was opened

@@ -55,8 +55,6 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             f"the server needs a database, not another server: {settings.url!r}", code="invalid_parameter",
             field="url",
         )
-    if settings.threads < 1:
-        raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
     store = bootstrap.open_store(settings.url, settings)
     try:
         service = bootstrap.build_asset_service(store, settings)
