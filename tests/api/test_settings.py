@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from llm_registry.api.rest.workers import WorkerApp
 from llm_registry.cli.serve import run_server
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
@@ -123,11 +125,14 @@ def test_errors_and_repr_never_show_a_secret(name: str, value: Any) -> None:
         assert hidden not in repr(settings)
 
 
-def test_settings_are_immutable() -> None:
-    settings = Settings.load({"workers": 4, "jwt_secret": SECRET}, environ={})
+def test_settings_are_immutable_and_travel_whole_to_a_worker() -> None:
+    settings = Settings.load({"url": "/srv/registry", "workers": 4, "no_auth": True, "jwt_secret": SECRET,
+                              "events_max_wait": 2.5, "access_log": False}, environ={})
     with pytest.raises(Exception, match="frozen"):
         settings.port = 1  # type: ignore[misc]
-    assert Settings.load({"workers": 4, "jwt_secret": SECRET}, environ={}) == settings
+    factory = pickle.loads(pickle.dumps(WorkerApp(settings)))  # as uvicorn hands it to a spawned worker
+    assert factory.settings == settings
+    assert factory.settings.jwt_secret == SECRET
 
 
 def test_serve_refuses_another_server_as_its_database() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging.config
 import math
-import os
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +14,8 @@ from llm_registry import bootstrap
 from llm_registry.cli.output import redact_location
 from llm_registry.cli.session import current_state
 from llm_registry.errors import ValidationError
-from llm_registry.settings import DECLARED, SETTINGS, Settings
+from llm_registry.settings import DECLARED, Settings
 
-APP_FACTORY = "llm_registry.api.rest.app:create_app_from_env"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server cannot start
 
 
@@ -52,11 +50,11 @@ def run_server(settings: Settings) -> None:
     log_config = _logging_config(settings)
     logging.config.dictConfig(log_config)
     if settings.workers > 1:
-        # Create (or check) the schema once, here, rather than racing in every worker; the
-        # workers import the app factory and read the settings from the environment.
+        from llm_registry.api.rest.workers import WorkerApp
+
+        # Create (or check) the schema once, here, rather than racing in every worker.
         bootstrap.open_store(settings.url, settings).close()
-        os.environ.update(settings_environment(settings))
-        app: Any = APP_FACTORY
+        app: Any = WorkerApp(settings)
     else:
         from llm_registry.api.rest.app import create_app
 
@@ -95,15 +93,6 @@ def run_server(settings: Settings) -> None:
 
 def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """Every setting as its ``LLM_REGISTRY_*`` variable, so that worker processes load the same."""
-    out = {}
-    for setting in SETTINGS:
-        value = getattr(settings, setting.name)
-        out[setting.env] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return out
 
 
 def _logging_config(settings: Settings) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 It opens the store at ``settings.url`` (creating the schema in an empty database, refusing
 an outdated one), builds the services, mounts one router per resource and the middleware,
-and closes the store when the app shuts down. ``create_app_from_env`` is the factory that
-``uvicorn`` imports in each worker process when the server runs several.
+and closes the store when the app shuts down. Worker processes of ``serve --workers N`` call
+it through ``workers.WorkerApp`` with the supervisor's settings.
 """
 
 from __future__ import annotations
@@ -130,11 +130,6 @@ def _flatten_routes(app: FastAPI) -> None:
 
     add(app.router.routes)
     app.router.routes[:] = flat
-
-
-def create_app_from_env() -> FastAPI:
-    """The app for settings read from the environment (``LLM_REGISTRY_*``): uvicorn's factory."""
-    return create_app(Settings.load())
 
 
 def cors_origins(settings: Settings) -> list[str]:
