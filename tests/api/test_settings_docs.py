@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer.main
 
-from llm_registry.cli.main import app
 from llm_registry.settings import SETTINGS, Setting, Settings
+from tests.cli.conftest import app
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TABLE = re.compile(r"^<!-- settings: (\w+) -->\n(.*?)^<!-- end settings -->$", flags=re.MULTILINE | re.DOTALL)

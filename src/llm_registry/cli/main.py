@@ -113,9 +113,7 @@ def build_app() -> typer.Typer:
     return application
 
 
-app = build_app()
-
-
 def main() -> None:
-    """The ``llm-registry`` console script."""
-    app(prog_name="llm-registry")
+    """The ``llm-registry`` console script: the application is built here, when it runs, not
+    when this module is imported."""
+    build_app()(prog_name="llm-registry")
