@@ -171,9 +171,4 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         from llm_registry.ratelimit.redis import RedisRateLimiter
 
         return RedisRateLimiter.from_url(settings.redis_url)
-    if settings.rate_limit_backend != "memory":
-        raise ValidationError(
-            f"rate_limit_backend must be memory or redis, not {settings.rate_limit_backend!r}",
-            code="invalid_parameter", field="rate_limit_backend",
-        )
     return MemoryRateLimiter()

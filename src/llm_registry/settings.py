@@ -1,113 +1,182 @@
-"""Settings, declared once as a table of (name, default, help).
+"""Settings, declared once: each field of ``Settings`` carries its default, its help and its checks.
 
-Each setting reads from ``LLM_REGISTRY_<NAME>`` in the environment, a TOML config file
-(top-level keys named as below), or explicit overrides, in rising precedence. The CLI
-options, ``docs/settings.md`` and a test derive from this table.
+Each setting is read, in rising precedence, from its default, a TOML config file (top-level keys
+named as the fields), the environment variable ``LLM_REGISTRY_<NAME>``, and explicit overrides
+(command-line options). ``SETTINGS`` (name, default, help, env var), ``docs/settings.md``, the help
+of the CLI options that mirror a setting and a test derive from the fields. A bad value is refused
+here, when the settings are built, before anything uses it: ``ValidationError`` with code
+``invalid_parameter`` and the setting as ``field``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidatorFunctionWrapHandler, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from llm_registry.errors import ValidationError
 
 ENV_PREFIX = "LLM_REGISTRY_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+# accounts.tokens refuses a shorter signing secret too; refusing it here stops a server before it starts.
+MIN_SECRET_LENGTH = 32
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_RATE_LIMIT = re.compile(r"\s*\w+\s*=\s*[1-9][0-9]*\s*")
+
+# The sections of docs/settings.md, in order.
+REGISTRY, REMOTE, SERVER, ACCESS = "registry", "remote", "server", "access"
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-
-    @property
-    def env(self) -> str:
-        return ENV_PREFIX + self.name.upper()
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return ENV_PREFIX + name.upper()
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "url",
+def setting(default: Any, help: str, *, section: str, secret: bool = False, **checks: Any) -> Any:
+    """A declared setting: its default, help and docs section, and pydantic's checks (``ge=1``…).
+
+    A ``secret`` one is left out of ``repr`` and of error messages.
+    """
+    return Field(
+        default, description=help, repr=not secret, json_schema_extra={"section": section, "secret": secret},
+        **checks,
+    )
+
+
+def _flag(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("must be true or false (or 1/0, yes/no, on/off)")
+    return value
+
+
+# true/false, 1/0, yes/no, on/off (any case); an empty variable is false.
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class Settings(BaseSettings):
+    """Every setting of the registry, its client and its server; immutable.
+
+    ``Settings(name=value, …)`` is the defaults and those values alone (it reads nothing);
+    ``Settings.load`` reads the config file and the environment as well.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True)
+
+    url: str = setting(
         "./.llm-registry",
         "Where the registry lives: a folder (SQLite inside), sqlite:///FILE, postgresql://… or http(s)://…",
-    ),
-    Setting("default_namespace", "default", "Namespace given to names written without one."),
-    Setting("actor", "", "Who the embedded registry records as the actor of changes (default: the OS user)."),
-    Setting("sqlite_busy_timeout_ms", 30_000, "How long a SQLite writer waits for another process's write lock."),
-    Setting("postgres_pool_size", 10, "Connections kept open per process to PostgreSQL."),
-    Setting("request_timeout", 30.0, "Seconds the remote client waits for a server's answer."),
-    Setting("token", "", "Bearer token (access token or API key) the remote client sends."),
-    # The server (`llm-registry serve`).
-    Setting("host", "127.0.0.1", "Address the server listens on (0.0.0.0 for every interface)."),
-    Setting("port", 8000, "TCP port the server listens on."),
-    Setting("workers", 1, "Server worker processes; each opens its own connections to the database."),
-    Setting("threads", 8, "Threads per server worker that run requests against the database (at most its pool)."),
-    Setting("no_auth", False, "Serve without authentication: every request acts as 'anonymous' (explicit open mode)."),
-    Setting("cors_origins", "", "Comma-separated origins allowed by CORS (`*` for any); empty turns CORS off."),
-    Setting("max_body_bytes", 10_485_760, "Largest request body the server accepts, in bytes (larger: 413)."),
-    Setting("log_level", "info", "Server log level: debug, info, warning or error."),
-    Setting("access_log", True, "Write one structured JSON line per request."),
-    Setting("gzip_min_bytes", 1024, "Responses at least this large are gzip-compressed for clients that accept it."),
-    Setting("events_max_wait", 30.0, "Longest long-poll (`GET /v1/events?wait=`) the server holds, in seconds."),
-    Setting("shutdown_timeout", 10.0, "Seconds the server lets requests in flight finish on shutdown."),
-    # Access (docs/security.md).
-    Setting("jwt_secret", "", "Secret (32+ characters) that signs access tokens; empty: a random one per process."),
-    Setting("jwt_previous_secrets", "", "Comma-separated former JWT secrets that still verify after a rotation."),
-    Setting("jwt_issuer", "llm-registry", "The `iss` of access tokens; tokens of another issuer are refused."),
-    Setting("jwt_audience", "llm-registry", "The `aud` of access tokens; tokens for another audience are refused."),
-    Setting("access_token_ttl", 900, "Seconds an access token is valid."),
-    Setting("refresh_token_ttl", 2_592_000, "Seconds a login session (its refresh tokens) lasts without a new login."),
-    Setting("anonymous_read", False, "Let requests without credentials read (assets:read) on an authenticated server."),
-    Setting("bootstrap_admin", "", "NAME:PASSWORD of an admin created at server start when there is no user yet."),
-    Setting(
-        "rate_limits",
+        section=REGISTRY,
+    )
+    default_namespace: str = setting("default", "Namespace given to names written without one.", section=REGISTRY)
+    actor: str = setting(
+        "", "Who the embedded registry records as the actor of changes (default: the OS user).", section=REGISTRY
+    )
+    sqlite_busy_timeout_ms: int = setting(
+        30_000, "How long a SQLite writer waits for another process's write lock.", section=REGISTRY
+    )
+    postgres_pool_size: int = setting(10, "Connections kept open per process to PostgreSQL.", section=REGISTRY)
+
+    request_timeout: float = setting(30.0, "Seconds the remote client waits for a server's answer.", section=REMOTE)
+    token: str = setting(
+        "", "Bearer token (access token or API key) the remote client sends.", section=REMOTE, secret=True
+    )
+
+    host: str = setting("127.0.0.1", "Address the server listens on (0.0.0.0 for every interface).", section=SERVER)
+    port: int = setting(8000, "TCP port the server listens on.", section=SERVER, ge=0, le=65535)
+    workers: int = setting(
+        1, "Server worker processes; each opens its own connections to the database.", section=SERVER, ge=1
+    )
+    threads: int = setting(
+        8, "Threads per server worker that run requests against the database (at most its pool).",
+        section=SERVER, ge=1,
+    )
+    no_auth: Flag = setting(
+        False, "Serve without authentication, every request acting as 'anonymous': the explicit open mode.",
+        section=SERVER,
+    )
+    cors_origins: str = setting(
+        "", "Comma-separated origins allowed by CORS (`*` for any); empty turns CORS off.", section=SERVER
+    )
+    max_body_bytes: int = setting(
+        10_485_760, "Largest request body the server accepts, in bytes (larger: 413).", section=SERVER
+    )
+    log_level: str = setting(
+        "info", "Server log level: critical, error, warning, info, debug or trace.", section=SERVER
+    )
+    access_log: Flag = setting(True, "Write one structured JSON line per request.", section=SERVER)
+    gzip_min_bytes: int = setting(
+        1024, "Responses at least this large are gzip-compressed for clients that accept it.", section=SERVER
+    )
+    events_max_wait: float = setting(
+        30.0, "Longest long-poll (`GET /v1/events?wait=`) the server holds, in seconds.", section=SERVER
+    )
+    shutdown_timeout: float = setting(
+        10.0, "Seconds the server lets requests in flight finish on shutdown.", section=SERVER
+    )
+
+    jwt_secret: str = setting(
+        "", f"Secret ({MIN_SECRET_LENGTH}+ characters) that signs access tokens; empty: a random one per process.",
+        section=ACCESS, secret=True,
+    )
+    jwt_previous_secrets: str = setting(
+        "", "Comma-separated former JWT secrets that still verify tokens after a rotation.",
+        section=ACCESS, secret=True,
+    )
+    jwt_issuer: str = setting(
+        "llm-registry", "The `iss` of access tokens; tokens of another issuer are refused.", section=ACCESS
+    )
+    jwt_audience: str = setting(
+        "llm-registry", "The `aud` of access tokens; tokens for another audience are refused.", section=ACCESS
+    )
+    access_token_ttl: int = setting(900, "Seconds an access token is valid.", section=ACCESS)
+    refresh_token_ttl: int = setting(
+        2_592_000, "Seconds a login session (its refresh tokens) lasts without a new login.", section=ACCESS
+    )
+    anonymous_read: Flag = setting(
+        False, "Let requests without credentials read (assets:read) on an authenticated server.", section=ACCESS
+    )
+    bootstrap_admin: str = setting(
+        "", "NAME:PASSWORD of an admin created at server start when there is no user yet.",
+        section=ACCESS, secret=True,
+    )
+    rate_limits: str = setting(
         "admin=1200,developer=600,user=300,viewer=300,anonymous=60",
         "Requests per minute per identity, by role (`anonymous` per client address); a token bucket of that size.",
-    ),
-    Setting("login_rate_limit", 10, "Login attempts per minute per client address and username."),
-    Setting("rate_limit_backend", "memory", "Where rate-limit buckets live: memory (one instance) or redis (shared)."),
-    Setting("redis_url", "redis://127.0.0.1:6379/0", "Redis for shared rate limits (rate_limit_backend = redis)."),
-)
+        section=ACCESS,
+    )
+    login_rate_limit: int = setting(10, "Login attempts per minute per client address and username.", section=ACCESS)
+    rate_limit_backend: Literal["memory", "redis"] = setting(
+        "memory", "Where rate-limit buckets live: memory (one instance) or redis (shared).", section=ACCESS
+    )
+    redis_url: str = setting(
+        "redis://127.0.0.1:6379/0", "Redis for shared rate limits (rate_limit_backend = redis).", section=ACCESS
+    )
 
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    url: str = "./.llm-registry"
-    default_namespace: str = "default"
-    actor: str = ""
-    sqlite_busy_timeout_ms: int = 30_000
-    postgres_pool_size: int = 10
-    request_timeout: float = 30.0
-    token: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    threads: int = 8
-    no_auth: bool = False
-    cors_origins: str = ""
-    max_body_bytes: int = 10_485_760
-    log_level: str = "info"
-    access_log: bool = True
-    gzip_min_bytes: int = 1024
-    events_max_wait: float = 30.0
-    shutdown_timeout: float = 10.0
-    jwt_secret: str = ""
-    jwt_previous_secrets: str = ""
-    jwt_issuer: str = "llm-registry"
-    jwt_audience: str = "llm-registry"
-    access_token_ttl: int = 900
-    refresh_token_ttl: int = 2_592_000
-    anonymous_read: bool = False
-    bootstrap_admin: str = ""
-    rate_limits: str = "admin=1200,developer=600,user=300,viewer=300,anonymous=60"
-    login_rate_limit: int = 10
-    rate_limit_backend: str = "memory"
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The constructor takes its arguments only; ``load`` chooses the other sources.
+        return (init_settings,)
 
     @classmethod
     def load(
@@ -117,53 +186,154 @@ class Settings:
         config_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
-        """Defaults, then the config file, then the environment, then ``overrides`` (None values skipped)."""
-        environ = os.environ if environ is None else environ
-        declared = {s.name: s for s in SETTINGS}
-        values: dict[str, Any] = {}
+        """Defaults, then the config file, then ``environ`` (None: ``os.environ``), then ``overrides``
+        (None values skipped); raises ValidationError for an unknown setting or a bad value."""
+        sources: list[PydanticBaseSettingsSource] = [
+            ValuesSource(cls, _known(dict(overrides or {}), where="")),
+            EnvironmentSource(cls, os.environ if environ is None else environ),
+        ]
         if config_file is not None:
-            try:
-                data = tomllib.loads(config_file.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ValidationError(
-                    f"cannot read config file {config_file}: {exc}", code="invalid_parameter", field="config"
-                ) from None
-            for key, value in data.items():
-                if key not in declared:
-                    raise ValidationError(
-                        f"unknown setting {key!r} in {config_file}", code="invalid_parameter", field=key
-                    )
-                values[key] = value
-        for setting in SETTINGS:
-            if setting.env in environ:
-                values[setting.name] = environ[setting.env]
-        for key, value in (overrides or {}).items():
-            if key not in declared:
-                raise ValidationError(f"unknown setting {key!r}", code="invalid_parameter", field=key)
-            if value is not None:
-                values[key] = value
-        return cls(**{name: _coerce(declared[name], value) for name, value in values.items()})
+            sources.append(ValuesSource(cls, _known(read_config_file(config_file), where=f" in {config_file}")))
+        values: dict[str, Any] = {}
+        for source in reversed(sources):  # the first source wins, as in pydantic-settings
+            values.update(source())
+        return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return self.model_dump()
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_registry_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Every way of building Settings refuses a bad value with the registry's own error."""
+        try:
+            return handler(data)
+        except PydanticValidationError as exc:
+            raise _registry_error(exc) from None
 
-def _coerce(setting: Setting, value: Any) -> Any:
-    kind = type(setting.default)
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        if not all(_RATE_LIMIT.fullmatch(item) for item in value.split(",") if item.strip()):
+            raise ValueError("must be ROLE=REQUESTS_PER_MINUTE,… (such as admin=1200,anonymous=60)")
+        return value
+
+    @field_validator("bootstrap_admin")
+    @classmethod
+    def _bootstrap_admin(cls, value: str) -> str:
+        name, colon, password = value.partition(":")
+        if value and not (name.strip() and colon and password):
+            raise ValueError("must be NAME:PASSWORD")
+        return value
+
+    @field_validator("jwt_secret", "jwt_previous_secrets")
+    @classmethod
+    def _jwt_secrets(cls, value: str) -> str:
+        if any(len(secret.strip()) < MIN_SECRET_LENGTH for secret in value.split(",") if secret.strip()):
+            raise ValueError(f"a JWT secret has at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+
+class ValuesSource(PydanticBaseSettingsSource):
+    """Values given by name (overrides, or a config file's table), as they are."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.values = dict(values)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+class EnvironmentSource(PydanticBaseSettingsSource):
+    """The ``LLM_REGISTRY_<NAME>`` variables of ``environ`` (exact names; other variables ignored)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.environ.get(env_var(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = {name: self.get_field_value(field, name)[0] for name, field in self.settings_cls.model_fields.items()}
+        return {name: value for name, value in found.items() if value is not None}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The top-level table of a TOML config file; raises ValidationError when it cannot be read."""
     try:
-        if kind is bool:
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(text)
-        return kind(value)
-    except (TypeError, ValueError):
+        return tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValidationError(
-            f"setting {setting.name} ({setting.env}) must be {kind.__name__}, got {value!r}",
-            code="invalid_parameter",
-            field=setting.name,
+            f"cannot read config file {path}: {exc}", code="invalid_parameter", field="config"
         ) from None
+
+
+def _known(values: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """``values`` without the None ones; raises ValidationError on a name that is not a setting."""
+    for key in values:
+        if key not in Settings.model_fields:
+            raise ValidationError(f"unknown setting {key!r}{where}", code="invalid_parameter", field=key)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _registry_error(exc: PydanticValidationError) -> ValidationError:
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if name not in Settings.model_fields:
+        return ValidationError(f"unknown setting {name!r}", code="invalid_parameter", field=name)
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[0].lower() + message[1:]
+    shown = "" if DECLARED[name].secret else f", got {error['input']!r}"
+    return ValidationError(
+        f"setting {name} ({env_var(name)}): {message}{shown}", code="invalid_parameter", field=name
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One declared setting, as the docs and the CLI show it."""
+
+    name: str
+    default: Any
+    help: str
+    section: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return env_var(self.name)
+
+    @property
+    def shown_default(self) -> str:
+        """The default as the docs write it: ``true``/``false``, ``(empty)``, else the value."""
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return str(self.default) if self.default != "" else "(empty)"
+
+    def option_help(self, summary: str | None = None) -> str:
+        """The help of a command-line option that sets this setting: ``summary`` (else the
+        setting's help) with the variable and the default it falls back to."""
+        text = (summary or self.help).rstrip(".")
+        return f"{text} (default: ${self.env}, else {self.shown_default})."
+
+
+def _declared(name: str) -> Setting:
+    field = Settings.model_fields[name]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    return Setting(name, field.default, field.description or "", str(extra["section"]), bool(extra["secret"]))
+
+
+SETTINGS: tuple[Setting, ...] = tuple(_declared(name) for name in Settings.model_fields)
+DECLARED: dict[str, Setting] = {s.name: s for s in SETTINGS}

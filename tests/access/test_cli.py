@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_registry.accounts import credentials
-from llm_registry.cli.main import app
+from llm_registry.cli.main import build_app
+
+app = build_app()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -302,3 +302,53 @@ def test_a_port_in_use_stops_serve_before_any_worker_starts(tmp_path: Path) -> N
         )
     assert result.returncode == 3
     assert b"cannot listen on 127.0.0.1:" in result.stdout + result.stderr
+
+
+def test_workers_get_the_settings_of_serve_and_none_through_the_environment(tmp_path: Path) -> None:
+    """A setting given only in the config file (CORS origins) or only as an option (--no-auth)
+    reaches every worker, and no setting, secret or not, is in any worker's environment. The
+    workers are spawned with the supervisor's environment at that moment, so this also shows that
+    serve did not write the settings into its own ``os.environ``."""
+    secret = "w" * 40
+    config = tmp_path / "server.toml"
+    config.write_text(f'cors_origins = "https://ui.example"\njwt_secret = "{secret}"\n')
+    server = Server(str(tmp_path / "registry"), "--workers", "2", "--no-auth", "--config", str(config),
+                    log=tmp_path / "server.log")
+    clients: list[httpx.Client] = []
+    try:
+        server.wait_ready()
+        workers = _workers(server.process.pid)
+        assert len(workers) == 2
+        # Connections kept open, so that afterwards each worker can be seen to have served some.
+        clients = [httpx.Client(base_url=server.url, headers={"Origin": "https://ui.example"}) for _ in range(16)]
+        for number, client in enumerate(clients):
+            answer = client.post("/v1/models", json=model(name=f"acme/m{number}"))  # no credentials: --no-auth
+            assert answer.status_code == 201, answer.text
+            assert answer.headers["access-control-allow-origin"] == "https://ui.example"
+        connected = [_listening_and_connected(pid, server.port)[1] for pid in workers]
+        assert sum(connected) == 16
+        assert min(connected) >= 1, connected
+        for pid in workers:
+            # Names only in a failure's message: the environment may hold the machine's secrets.
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert [v.partition(b"=")[0] for v in environ if v.startswith(b"LLM_REGISTRY_")] == []
+            holds_secret = any(secret.encode() in v for v in environ)
+            assert not holds_secret
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+        server.kill_leftovers()
+
+
+def test_serve_refuses_bad_settings_before_starting(tmp_path: Path) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text('rate_limits = "admin=fast"\n')
+    location = tmp_path / "registry"
+    for extra, field in ((["--workers", "0"], "workers"), (["--config", str(config)], "rate_limits")):
+        result = subprocess.run([str(SCRIPT), "--registry", str(location), "--json", "serve", *extra],
+                                capture_output=True, env=CLEAN_ENV, timeout=60, check=False)
+        assert result.returncode == 1, result.stderr
+        error = orjson.loads(result.stderr)["error"]
+        assert (error["code"], error["field"]) == ("invalid_parameter", field)
+    assert not location.exists()  # refused before the database was opened

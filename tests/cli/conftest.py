@@ -11,8 +11,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from llm_registry.cli.main import app
+from llm_registry.cli.main import build_app
 
+# The CLI as the console script builds it (``main()`` builds it when it runs).
+app = build_app()
 ACTOR = "tester"
 # The CLI must not pick up the developer's own registry, actor or token.
 ISOLATED_ENV: dict[str, str | None] = {

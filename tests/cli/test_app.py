@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 from collections.abc import Callable
@@ -118,3 +119,10 @@ def test_a_module_without_register_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.raises(TypeError, match="has no register"):
         cli_main.load_command_module(module.__name__)
+
+
+def test_importing_the_cli_builds_nothing() -> None:
+    """The application is built when ``main()`` runs: importing ``cli.main`` loads no command module."""
+    probe = "import sys, llm_registry.cli.main as m; print(sorted(set(m.COMMAND_MODULES) & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"

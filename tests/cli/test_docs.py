@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer.main
 
-from llm_registry.cli.main import app
-from tests.cli.conftest import is_group, long_options, walk_commands
+from tests.cli.conftest import app, is_group, long_options, walk_commands
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 

@@ -10,10 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from llm_registry.cli.main import app
+from llm_registry.cli.main import build_app
 from llm_registry.embedded import EmbeddedRegistry
 from tests.discovery.conftest import manifest
 
+app = build_app()
 ENV: dict[str, str | None] = {"LLM_REGISTRY_URL": None, "LLM_REGISTRY_ACTOR": "tester", "COLUMNS": None}
 
 

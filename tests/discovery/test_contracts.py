@@ -13,10 +13,10 @@ import pytest
 from llm_registry import bootstrap
 from llm_registry.assets.interfaces import AssetReader, VersionRow
 from llm_registry.assets.resolution import get_by_reference
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.lineage.interfaces import LineageStore
 from llm_registry.lineage.models import Direction
 from llm_registry.lineage.store_sql import SqlLineageStore
-from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.search.cursors import KEYSETS, cursor_arity
 from llm_registry.search.filters import Field, Node, parse_filter
 from llm_registry.search.interfaces import HitRow, SearchIndex

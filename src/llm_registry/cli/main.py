@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 from llm_registry.cli.output import location_secrets, report_error
 from llm_registry.cli.session import CliState, JsonOption
 from llm_registry.errors import RegistryError
-from llm_registry.settings import ENV_PREFIX
+from llm_registry.settings import DECLARED
 
 # Each module adds its commands with ``register(app)``; one line here adds a command group.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -37,8 +37,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 EXIT_ERROR = 1
 # Where a location or token given through the environment comes from (both may hold secrets).
-URL_VARIABLE = ENV_PREFIX + "URL"
-TOKEN_VARIABLE = ENV_PREFIX + "TOKEN"
+URL_VARIABLE = DECLARED["url"].env
+TOKEN_VARIABLE = DECLARED["token"].env
 
 
 class CommandModule(Protocol):
@@ -77,11 +77,7 @@ def _root(
     ctx: typer.Context,
     registry: Annotated[
         str | None,
-        typer.Option(
-            "--registry", metavar="LOCATION",
-            help="A folder, sqlite:///FILE, postgresql://… or http(s)://… "
-                 "(default: $LLM_REGISTRY_URL, else ./.llm-registry).",
-        ),
+        typer.Option("--registry", metavar="LOCATION", help=DECLARED["url"].option_help()),
     ] = None,
     json_output: JsonOption = False,
     show_version: Annotated[
@@ -118,9 +114,7 @@ def build_app() -> typer.Typer:
     return application
 
 
-app = build_app()
-
-
 def main() -> None:
-    """The ``llm-registry`` console script."""
-    app(prog_name="llm-registry")
+    """The ``llm-registry`` console script: the application is built here, when it runs, not
+    when this module is imported."""
+    build_app()(prog_name="llm-registry")

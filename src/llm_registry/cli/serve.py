@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging.config
 import math
-import os
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,24 +14,19 @@ from llm_registry import bootstrap
 from llm_registry.cli.output import redact_location
 from llm_registry.cli.session import current_state
 from llm_registry.errors import ValidationError
-from llm_registry.settings import SETTINGS, Settings
+from llm_registry.settings import DECLARED, Settings
 
-APP_FACTORY = "llm_registry.api.rest.app:create_app_from_env"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server cannot start
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", metavar="HOST", help="Listen address (default 127.0.0.1).")]
-    = None,
-    port: Annotated[int | None, typer.Option("--port", metavar="PORT", help="TCP port (default 8000).")] = None,
+    host: Annotated[str | None, typer.Option("--host", metavar="HOST", help=DECLARED["host"].option_help())] = None,
+    port: Annotated[int | None, typer.Option("--port", metavar="PORT", help=DECLARED["port"].option_help())] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", metavar="N", help="Worker processes (default 1).")
+        int | None, typer.Option("--workers", metavar="N", help=DECLARED["workers"].option_help())
     ] = None,
-    no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="Serve without authentication: every request acts as 'anonymous'.")
-    ] = False,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help=DECLARED["no_auth"].option_help())] = False,
     config: Annotated[
         Path | None, typer.Option("--config", metavar="FILE", help="A TOML file of settings (see docs/settings.md).")
     ] = None,
@@ -47,16 +41,20 @@ def serve(
 
 def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM, then let requests in flight finish; raises RegistryError
-    when the settings are wrong or the database cannot be used."""
-    _check(settings)
+    when the location is another server or the database cannot be used."""
+    if bootstrap.is_remote(settings.url):
+        raise ValidationError(
+            f"{redact_location(settings.url)} is a server: serve a folder, sqlite:///FILE or postgresql://…",
+            code="invalid_parameter", field="registry",
+        )
     log_config = _logging_config(settings)
     logging.config.dictConfig(log_config)
     if settings.workers > 1:
-        # Create (or check) the schema once, here, rather than racing in every worker; the
-        # workers import the app factory and read the settings from the environment.
+        from llm_registry.api.rest.workers import WorkerApp
+
+        # Create (or check) the schema once, here, rather than racing in every worker.
         bootstrap.open_store(settings.url, settings).close()
-        os.environ.update(settings_environment(settings))
-        app: Any = APP_FACTORY
+        app: Any = WorkerApp(settings)
     else:
         from llm_registry.api.rest.app import create_app
 
@@ -95,32 +93,6 @@ def run_server(settings: Settings) -> None:
 
 def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """Every setting as its ``LLM_REGISTRY_*`` variable, so that worker processes load the same."""
-    out = {}
-    for setting in SETTINGS:
-        value = getattr(settings, setting.name)
-        out[setting.env] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return out
-
-
-def _check(settings: Settings) -> None:
-    if bootstrap.is_remote(settings.url):
-        raise ValidationError(
-            f"{redact_location(settings.url)} is a server: serve a folder, sqlite:///FILE or postgresql://…",
-            code="invalid_parameter", field="registry",
-        )
-    if settings.workers < 1:
-        raise ValidationError("workers must be at least 1", code="invalid_parameter", field="workers")
-    if settings.threads < 1:
-        raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
-    if not 0 <= settings.port <= 65535:
-        raise ValidationError("port must be between 0 and 65535", code="invalid_parameter", field="port")
-    if settings.log_level.lower() not in LOG_LEVELS:
-        raise ValidationError(f"log_level must be one of {', '.join(LOG_LEVELS)}", code="invalid_parameter",
-                              field="log_level")
 
 
 def _logging_config(settings: Settings) -> dict[str, Any]:

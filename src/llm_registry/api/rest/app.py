@@ -2,8 +2,8 @@
 
 It builds the services over the store at ``settings.url`` (``bootstrap.build_services``:
 creating the schema in an empty database, refusing an outdated one), mounts one router per
-resource and the middleware, and closes the store when the app shuts down. ``create_app_from_env`` is the factory that
-``uvicorn`` imports in each worker process when the server runs several.
+resource and the middleware, and closes the store when the app shuts down. Worker processes of
+``serve --workers N`` call it through ``workers.WorkerApp`` with the supervisor's settings.
 """
 
 from __future__ import annotations
@@ -56,8 +56,6 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             f"the server needs a database, not another server: {settings.url!r}", code="invalid_parameter",
             field="url",
         )
-    if settings.threads < 1:
-        raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
     services = bootstrap.build_services(settings, with_accounts=authenticator is None)
     store = services.store
     service_threads = ServiceThreads(settings.threads, inline_reads=store.backend == "sqlite")
@@ -128,11 +126,6 @@ def _flatten_routes(app: FastAPI) -> None:
 
     add(app.router.routes)
     app.router.routes[:] = flat
-
-
-def create_app_from_env() -> FastAPI:
-    """The app for settings read from the environment (``LLM_REGISTRY_*``): uvicorn's factory."""
-    return create_app(Settings.load())
 
 
 def cors_origins(settings: Settings) -> list[str]:

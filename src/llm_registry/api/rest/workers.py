@@ -1,11 +1,37 @@
-"""Worker processes of ``serve --workers N``, each listening on a socket of its own."""
+"""Worker processes of ``serve --workers N``, each listening on a socket of its own and
+building the app from the parent's settings."""
 
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerApp:
+    """uvicorn's app factory (``factory=True``) for worker processes: ``create_app(settings)``.
+
+    The supervisor pickles its ``Config``, this factory and so the settings with it, into each
+    worker it spawns: a worker builds the app from exactly the parent's settings (a config file's,
+    the options', secrets included) without any of them passing through the environment, which
+    every child process would inherit. The app is imported in the worker, not the supervisor.
+    """
+
+    settings: Settings
+
+    def __call__(self) -> FastAPI:
+        from llm_registry.api.rest.app import create_app
+
+        return create_app(self.settings)
 
 
 class _SocketPerWorker:
