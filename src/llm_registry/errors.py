@@ -180,6 +180,7 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "version_conflict": (ConflictError, "The version exists with different immutable fields."),
     "has_dependents": (ConflictError, "Other versions depend on this one."),
     "invalid_status_change": (ConflictError, "The status change is not allowed from the current status."),
+    "precondition_failed": (ConflictError, "The resource is not as the request's precondition (If-Match) expected."),
     "concurrent_write": (ConcurrentWriteError, "Another write changed the same data at the same moment; retry."),
     # access
     "policy_denied": (PolicyDeniedError, "A policy rule denied the operation."),

@@ -175,6 +175,30 @@ def test_delete_refused_while_pinned_unless_forced(client: httpx.Client) -> None
     problem(client.get(VERSION), 404, "version_not_found", None)
 
 
+def test_an_alias_move_with_if_match_is_refused_once_it_moved(client: httpx.Client) -> None:
+    register(client, model())
+    register(client, model(version="1.1.0"))
+    aliases = "/v1/models/acme/llama-ft/aliases"
+    moved = client.put(f"{aliases}/production", json={"version": "1.0.0"})
+    etag = moved.headers["etag"]
+    shown = client.get(f"{aliases}/production")
+    assert (shown.json()["version"], shown.headers["etag"]) == ("1.0.0", etag)
+    assert client.get(f"{aliases}/latest").json() == {"name": "latest", "version": "1.1.0", "implicit": True,
+                                                      "updated_at": None, "updated_by": None}
+    # Someone else moves it: a move conditioned on what was seen is refused, the alias stays.
+    assert client.put(f"{aliases}/production", json={"version": "1.1.0"}).status_code == 200
+    problem(client.put(f"{aliases}/production", json={"version": "1.0.0"}, headers={"If-Match": etag}), 409,
+            "precondition_failed", "alias")
+    assert client.get(f"{aliases}/production").json()["version"] == "1.1.0"
+    current = client.get(f"{aliases}/production").headers["etag"]
+    assert client.put(f"{aliases}/production", json={"version": "1.0.0"}, headers={"If-Match": current}).json()[
+        "version"] == "1.0.0"
+    # "*": only if it exists.
+    problem(client.put(f"{aliases}/staging", json={"version": "1.0.0"}, headers={"If-Match": "*"}), 409,
+            "precondition_failed", "alias")
+    problem(client.get(f"{aliases}/staging"), 404, "alias_not_found", "alias")
+
+
 def test_aliases_put_list_delete(client: httpx.Client) -> None:
     register(client, model())
     register(client, model(version="1.1.0"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from llm_registry.assets.context import AssetContext
-from llm_registry.assets.interfaces import AssetReader
+from llm_registry.assets.interfaces import AliasRow, AssetReader, AssetRow
 from llm_registry.assets.models import Alias, Page, Status
 from llm_registry.assets.paging import page_limit
 from llm_registry.assets.resolution import find_by_reference, get_by_reference
@@ -22,8 +24,21 @@ class AliasService:
     def __init__(self, context: AssetContext) -> None:
         self.context = context
 
-    def set_alias(self, ref: str | Reference, alias: str, version: str, *, actor: Actor) -> Alias:
-        """Point ``alias`` at an exact version of the asset (``latest`` is implicit and cannot be set)."""
+    def set_alias(
+        self,
+        ref: str | Reference,
+        alias: str,
+        version: str,
+        *,
+        actor: Actor,
+        precondition: Callable[[Alias | None], bool] | None = None,
+    ) -> Alias:
+        """Point ``alias`` at an exact version of the asset (``latest`` is implicit and cannot be set).
+
+        Moves of one asset's aliases run one after the other (last writer wins, in commit order),
+        so each move's event records the one before it. ``precondition``, when given, is asked
+        about the alias as it stands (None: not set) once the asset is locked; False refuses the
+        move with ConflictError (``precondition_failed``)."""
         parsed = self.context.asset_reference(ref)
         alias = parse_alias(alias)
         if alias == LATEST:
@@ -32,7 +47,8 @@ class AliasService:
             )
         target_ref = parsed.with_version(str(parse_version(version, field="version")))
         with self.context.store.write() as tx:
-            self._authorize(tx, parsed, actor)
+            asset = self._authorize(tx, parsed, actor)
+            tx.lock_asset(asset.id)
             row = get_by_reference(tx, target_ref)
             if row.status == Status.YANKED.value:
                 raise ConflictError(
@@ -41,6 +57,14 @@ class AliasService:
                     field="version",
                 )
             current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
+            if precondition is not None:
+                stored_now = tx.find_alias(asset.id, alias)
+                if not precondition(_alias(stored_now) if stored_now is not None else None):
+                    raise ConflictError(
+                        f"{parsed.asset}@{alias} is not as the request expected it (it has moved since)",
+                        code="precondition_failed",
+                        field="alias",
+                    )
             if current is not None and current.id == row.id:
                 # Already there: answer with the move that put it there, not a new one.
                 stored = tx.find_alias(row.asset_id, alias)
@@ -65,7 +89,8 @@ class AliasService:
         parsed = self.context.asset_reference(ref)
         alias = parse_alias(alias)
         with self.context.store.write() as tx:
-            self._authorize(tx, parsed, actor)
+            asset = self._authorize(tx, parsed, actor)
+            tx.lock_asset(asset.id)
             current = tx.find_version_by_alias(parsed.kind, parsed.name, alias)
             if current is None:
                 raise NotFoundError(f"{parsed.asset} has no alias {alias!r}", code="alias_not_found")
@@ -79,12 +104,30 @@ class AliasService:
                 payload={"alias": alias, "before": current.version, "after": None},
             )
 
-    def _authorize(self, tx: AssetReader, parsed: Reference, actor: Actor) -> None:
-        """Raises NotFoundError (no such asset) or ForbiddenError (the actor may not move its aliases)."""
+    def _authorize(self, tx: AssetReader, parsed: Reference, actor: Actor) -> AssetRow:
+        """The asset; raises NotFoundError (no such asset) or ForbiddenError (the actor may not
+        move its aliases)."""
         asset = tx.find_asset(parsed.kind, parsed.name)
         if asset is None:
             raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found")
         self.context.authorize(actor, "assets:update", namespace=asset.namespace, owner=asset.created_by)
+        return asset
+
+    def get_alias(self, ref: str | Reference, alias: str) -> Alias:
+        """One alias of the asset (``latest`` included); raises NotFoundError."""
+        parsed = self.context.asset_reference(ref)
+        alias = parse_alias(alias)
+        with self.context.store.read() as tx:
+            if alias == LATEST:
+                latest = get_by_reference(tx, parsed)
+                return Alias(name=LATEST, version=latest.version, implicit=True)
+            asset = tx.find_asset(parsed.kind, parsed.name)
+            if asset is None:
+                raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found", field="ref")
+            stored = tx.find_alias(asset.id, alias)
+        if stored is None:
+            raise NotFoundError(f"{parsed.asset} has no alias {alias!r}", code="alias_not_found", field="alias")
+        return _alias(stored)
 
     def list_aliases(self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100) -> Page[Alias]:
         """A page of the asset's aliases by name, the implicit ``latest`` first (on the first page)."""
@@ -100,11 +143,14 @@ class AliasService:
             rows = tx.list_aliases(asset.id, after=after, limit=room + 1)
         items = [Alias(name=LATEST, version=latest.version, implicit=True)] if latest else []
         items.extend(
-            Alias(name=r.name, version=r.version, updated_at=r.updated_at, updated_by=r.updated_by)
-            for r in rows[:room]
+            _alias(r) for r in rows[:room]
         )
         next_cursor = None
         if len(rows) > room:
             # After the last alias shown; "" (before every name) when the page held only ``latest``.
             next_cursor = encode_cursor([rows[room - 1].name if room else ""])
         return Page[Alias](items=items, next_cursor=next_cursor)
+
+
+def _alias(row: AliasRow) -> Alias:
+    return Alias(name=row.name, version=row.version, updated_at=row.updated_at, updated_by=row.updated_by)

@@ -12,7 +12,7 @@ from typing import Any
 
 from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
-from llm_registry.assets.interfaces import VersionRow
+from llm_registry.assets.interfaces import AssetWriter, VersionRow
 from llm_registry.assets.models import Status, VersionDocument
 from llm_registry.assets.resolution import get_by_reference
 from llm_registry.domain.access import Actor
@@ -51,7 +51,7 @@ class ChangeService:
         """Apply label changes as a new revision (no revision when nothing changes)."""
         parsed = self.context.parse_reference(ref)
         with self.context.store.write() as tx:
-            row = get_by_reference(tx, parsed)
+            row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
             before = row.labels
             after = apply_label_changes(before, changes)
@@ -119,7 +119,7 @@ class ChangeService:
             )
         parsed = self.context.parse_reference(ref)
         with self.context.store.write() as tx:
-            row = get_by_reference(tx, parsed)
+            row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
             current = Status(row.status)
             if current not in allowed_from:
@@ -150,7 +150,7 @@ class ChangeService:
         if parsed.selector_type is not SelectorType.VERSION:
             raise ValidationError("delete needs an exact version", code="invalid_reference", field="ref")
         with self.context.store.write() as tx:
-            row = get_by_reference(tx, parsed)
+            row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:delete", namespace=row.namespace, owner=row.created_by)
             dependents = [f"{d.kind.value}:{d.namespace}/{d.name}@{d.version}" for d in tx.list_dependents(row.id)]
             if dependents and not force:
@@ -182,6 +182,16 @@ class ChangeService:
                 },
             )
             return documents.to_document(row)
+
+
+def locked_version(tx: AssetWriter, ref: Reference) -> VersionRow:
+    """The version ``ref`` chooses, its asset locked against other writers until commit, as it
+    stands once the lock is held (a concurrent change committed meanwhile is seen)."""
+    row = get_by_reference(tx, ref)
+    if tx.lock_asset(row.asset_id):
+        # Another writer may have changed or deleted it while this one waited for the lock.
+        return get_by_reference(tx, ref)
+    return row
 
 
 def subject_of(row: VersionRow) -> str:

@@ -219,6 +219,13 @@ class AssetWriter(AssetReader, Protocol):
         """Keep the asset graph from changing under a cycle check until commit."""
         ...
 
+    def lock_asset(self, asset_id: str) -> bool:
+        """Hold the asset (its versions' labels and status, its aliases) against other writers
+        until commit, so that read-modify-writes of one asset run one after the other. True when
+        the lock was taken now and what was read before it may be stale (read it again); False
+        when writers are serialised anyway (SQLite's single writer)."""
+        ...
+
     def savepoint(self) -> AbstractContextManager[None]:
         """A savepoint: an error inside rolls back what was written inside (and propagates);
         the transaction goes on."""

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
 from llm_registry.storage.engine import create_postgres_engine
 from llm_registry.storage.errors import database_errors
+from llm_registry.storage.schema import assets
 
 # Constants shared by every writer: the outbox's commit order, and the asset graph.
 _OUTBOX_LOCK = 0x6C6C6D72
@@ -27,6 +28,16 @@ class PostgresTransaction(SqlTransaction):
     def lock_dependency_graph(self) -> None:
         # READ COMMITTED alone would let a->b and b->a both pass the cycle check at once.
         self._lock(_GRAPH_LOCK)
+
+    def lock_asset(self, asset_id: str) -> bool:
+        # READ COMMITTED lets two transactions read the same alias or revision, then both write:
+        # the second would hit a unique key (or record a stale "before"). The asset's row lock
+        # makes them take turns; the second then reads what the first committed.
+        if ("asset", asset_id) in self.locks:
+            return False
+        self.connection.execute(sa.select(assets.c.id).where(assets.c.id == asset_id).with_for_update())
+        self.locks.add(("asset", asset_id))
+        return True
 
     def _lock(self, key: int) -> None:
         """Take a transaction-scoped advisory lock, once per transaction (a batch appends many events)."""

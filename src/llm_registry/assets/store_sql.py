@@ -181,7 +181,7 @@ class SqlTransaction:
         self.sql = statements
         self._savepoints = 0
         # Transaction-scoped locks this transaction holds (taken once, kept until it ends).
-        self.locks: set[int] = set()
+        self.locks: set[object] = set()
 
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:
@@ -571,6 +571,10 @@ class SqlTransaction:
     def lock_dependency_graph(self) -> None:
         """Hold the asset graph still until commit, so two registrations cannot each pass
         the cycle check and together close a cycle. SQLite's single writer already does."""
+
+    def lock_asset(self, asset_id: str) -> bool:
+        """SQLite's single writer already runs one write transaction at a time."""
+        return False
 
 
 def _asset_row(row: sa.Row[Any]) -> AssetRow:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+import functools
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
-from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.encoding import RegistryRoute, encode, etag_matches, etag_of, respond
 from llm_registry.api.rest.params import (
     DEFAULT_LIMIT,
     AliasPath,
@@ -50,6 +53,22 @@ async def list_aliases(
     return respond(request, page)
 
 
+@router.get(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.READ, name="get_alias")
+async def get_alias(
+    request: Request,
+    kinds: KindsPath,
+    namespace: NamespacePath,
+    name: NamePath,
+    alias: AliasPath,
+    context: RequestContext = Depends(get_context),
+    services: Services = Depends(get_services),
+) -> Response:
+    """One alias (``latest`` too); its ``ETag`` is what ``If-Match`` on a move expects."""
+    found = await run_read(request, services.aliases.get_alias, asset_reference(kinds, namespace, name),
+                           alias_name(alias))
+    return respond(request, found)
+
+
 @router.put(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.WRITE, name="set_alias")
 async def set_alias(
     request: Request,
@@ -58,13 +77,24 @@ async def set_alias(
     name: NamePath,
     alias: AliasPath,
     target: AliasTarget,
+    if_match: Annotated[str | None, Header(description="Move only if the alias is still as this ETag (of "
+                                           "GET …/aliases/{alias}) says; `*`: only if it exists")] = None,
     context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
 ) -> Response:
-    """Point the alias at a version (409 when that version is yanked)."""
+    """Point the alias at a version (409 when that version is yanked, or ``precondition_failed``
+    when ``If-Match`` no longer holds). Concurrent moves take turns: the last one wins."""
+    precondition = None if if_match is None else functools.partial(_still_matches, request, if_match)
     moved = await run_service(request, services.aliases.set_alias, asset_reference(kinds, namespace, name),
-                              alias_name(alias), target.version, actor=context.actor)
-    return respond(request, moved)
+                              alias_name(alias), target.version, actor=context.actor, precondition=precondition)
+    return respond(request, moved, headers={"ETag": etag_of(encode(moved, msgpack_wanted=False)[0])})
+
+
+def _still_matches(request: Request, if_match: str, current: Alias | None) -> bool:
+    """Whether the alias as it stands is what ``If-Match`` names (RFC 9110 §13.1.1, weak comparison)."""
+    if current is None:
+        return False
+    return etag_matches(if_match, etag_of(encode(current, msgpack_wanted=False)[0]))
 
 
 @router.delete(ALIASES_PATH + "/{alias}", status_code=204, response_class=Response, responses=responses.DELETE,

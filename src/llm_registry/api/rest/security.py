@@ -49,6 +49,7 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     f"DELETE {_VERSION}": _DELETE,
     f"GET {_VERSION}/history": _READ,
     f"GET {_ASSET}/aliases": _READ,
+    f"GET {_ASSET}/aliases/{{alias}}": _READ,
     f"PUT {_ASSET}/aliases/{{alias}}": _UPDATE,
     f"DELETE {_ASSET}/aliases/{{alias}}": _UPDATE,
     "GET /v1/resolve": _READ,
