@@ -30,13 +30,15 @@ def is_remote(location: str) -> bool:
 
 
 def create_store(location: str, settings: Settings) -> SqlAssetStore:
-    """The store for a folder, ``sqlite:///FILE`` or ``postgresql://…`` (schema not checked)."""
+    """The store for a folder, a SQLite file or ``postgresql://…`` (schema not checked)."""
     if location.startswith(POSTGRES_SCHEMES):
         from llm_registry.assets.store_postgres import PostgresAssetStore
 
         return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
-    if location.startswith("sqlite:///"):
-        path = Path(location.removeprefix("sqlite:///"))
+    if not location.strip():
+        raise ValidationError("the registry location is empty", code="invalid_parameter", field="url")
+    if location.startswith("sqlite:"):
+        path = sqlite_path(location)
     elif "://" in location:
         raise ValidationError(
             f"unsupported registry location {location!r}: use a folder, sqlite:///FILE, postgresql://… or http(s)://…",
@@ -51,6 +53,26 @@ def create_store(location: str, settings: Settings) -> SqlAssetStore:
     from llm_registry.assets.store_sqlite import SqliteAssetStore
 
     return SqliteAssetStore(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def sqlite_path(location: str) -> Path:
+    """The file of a ``sqlite:`` location, as people write them: ``sqlite:///srv/reg/x.db`` is the
+    absolute ``/srv/reg/x.db`` (as in a ``file:`` URL; SQLAlchemy's four slashes mean the same),
+    ``sqlite:x.db`` or ``sqlite:./data/x.db`` a file relative to the current folder."""
+    rest = location.removeprefix("sqlite:")
+    if rest.startswith("//"):
+        rest = rest.removeprefix("//")
+        if not rest.startswith("/"):
+            raise ValidationError(
+                f"unsupported SQLite location {location!r}: sqlite:///ABSOLUTE/PATH or sqlite:RELATIVE/PATH",
+                code="invalid_parameter", field="url",
+            )
+        path = Path("/" + rest.lstrip("/"))
+    else:
+        path = Path(rest)
+    if not rest or path.name in ("", ".", ".."):
+        raise ValidationError(f"{location!r} names no file", code="invalid_parameter", field="url")
+    return path.expanduser()
 
 
 def open_store(location: str, settings: Settings) -> SqlAssetStore:
@@ -82,7 +104,7 @@ def build_services(
     from llm_registry.events.services import EventService
     from llm_registry.services import Services
 
-    store = store or open_store(location or settings.url, settings)
+    store = store or open_store(settings.url if location is None else location, settings)
     try:
         accounts = build_account_service(store, settings, clock=clock) if with_accounts else None
         authorizer = build_authorizer(accounts) if accounts is not None else None

@@ -78,7 +78,8 @@ class Settings(BaseSettings):
 
     url: str = setting(
         "./.llm-registry",
-        "Where the registry lives: a folder (SQLite inside), sqlite:///FILE, postgresql://… or http(s)://…",
+        "Where the registry lives: a folder (SQLite inside), sqlite:///ABSOLUTE/FILE or sqlite:RELATIVE/FILE, "
+        "postgresql://… or http(s)://…",
         section=REGISTRY,
     )
     default_namespace: str = setting("default", "Namespace given to names written without one.", section=REGISTRY)

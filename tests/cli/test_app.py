@@ -126,3 +126,9 @@ def test_importing_the_cli_builds_nothing() -> None:
     probe = "import sys, llm_registry.cli.main as m; print(sorted(set(m.COMMAND_MODULES) & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_an_empty_registry_location_is_an_error(invoke: Run) -> None:
+    result = invoke("--registry", "", "assets")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: invalid_parameter: the registry location is empty")

@@ -87,4 +87,6 @@ def redacted_url(url: sa.URL) -> str:
     secret = {
         key: "***" for key in url.query if "pass" in key.lower() or "key" in key.lower() or "token" in key.lower()
     }
-    return url.update_query_dict(secret).render_as_string(hide_password=True)
+    # As people write it: postgresql://, not the driver SQLAlchemy was told to use.
+    plain = url.set(drivername=url.get_backend_name())
+    return plain.update_query_dict(secret).render_as_string(hide_password=True)
