@@ -13,7 +13,8 @@ import pytest
 from llm_registry.domain.cursors import encode_cursor
 from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import NotFoundError, ValidationError
-from tests.foundation.conftest import Refuse, make_refuse, model
+from llm_registry.registry import Registry
+from tests.foundation.conftest import Refuse, depends, make_refuse, model
 from tests.foundation.semver_reference import semver_compare
 
 # Deliberately registered out of order; 1.2.0 is yanked, 1.1.5 deprecated.
@@ -279,3 +280,24 @@ def test_an_asset_with_2000_versions_lists_and_resolves_correctly(module_registr
                 registry.resolve(ref)
         else:
             assert registry.resolve(ref).version == expected, selector
+
+
+# ------------------------------------------------------------ digest prefixes
+def test_a_unique_digest_prefix_chooses_its_version(registry: Registry) -> None:
+    shared = "sha256:abcdef012345"
+    first = registry.register(model("acme/short", "1.0.0", content={"digest": shared + "1" * 52, "size": 1}))
+    second = registry.register(model("acme/short", "2.0.0", content={"digest": shared + "2" * 52, "size": 2}))
+    assert registry.get(f"model:acme/short@{first.digest[:20]}").version == "1.0.0"
+    assert registry.resolve(f"model:acme/short@{second.digest[:20]}").version == "2.0.0"
+    pinned = registry.register(model("acme/pins", dependencies=[depends(f"model:acme/short@{shared}1")]))
+    assert [(p.version, p.digest) for p in pinned.pins] == [("1.0.0", first.digest)]
+    with pytest.raises(ValidationError) as ambiguous:
+        registry.get(f"model:acme/short@{shared}")
+    assert (ambiguous.value.code, ambiguous.value.field) == ("ambiguous_reference", "ref")
+    assert ambiguous.value.details["candidates"] == [first.digest, second.digest]
+    with pytest.raises(ValidationError) as short:
+        registry.get("model:acme/short@sha256:abcdef01234")  # 11 hex digits
+    assert short.value.code == "invalid_digest"
+    with pytest.raises(NotFoundError) as missing:
+        registry.get("model:acme/short@sha256:ffffffffffff")
+    assert missing.value.code == "version_not_found"

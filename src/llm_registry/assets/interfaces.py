@@ -126,6 +126,10 @@ class AssetReader(Protocol):
 
     def find_version_by_alias(self, kind: Kind, name: AssetName, alias: str) -> VersionRow | None: ...
 
+    def find_digests(self, kind: Kind, name: AssetName, prefix: str, *, limit: int) -> list[str]:
+        """The distinct digests of the asset's versions that start with ``prefix``, in order, at most ``limit``."""
+        ...
+
     def iter_version_numbers(
         self, kind: Kind, name: AssetName, *, include_prerelease: bool, only_active: bool
     ) -> Iterator[tuple[str, str]]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from llm_registry.assets.interfaces import AssetReader, PinTarget, VersionRow
+from llm_registry.domain.digests import is_digest
 from llm_registry.domain.references import LATEST, Reference, SelectorType
 from llm_registry.domain.versions import cached_version, version_key
-from llm_registry.errors import NotFoundError
+from llm_registry.errors import NotFoundError, ValidationError
 
 
-def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
+def find_by_reference(reader: AssetReader, ref: Reference, *, field: str | None = "ref") -> VersionRow | None:
     """The version ``ref`` chooses, or None. Ranges never choose yanked versions, nor
     prereleases unless the range names one; ``latest`` is the highest active release."""
     selector = ref.selector_type
@@ -20,12 +21,31 @@ def find_by_reference(reader: AssetReader, ref: Reference) -> VersionRow | None:
         return row
     if selector is SelectorType.DIGEST:
         assert ref.selector is not None
-        return reader.find_version_by_digest(ref.kind, ref.name, ref.selector)
+        digest = ref.selector if is_digest(ref.selector) else _complete_digest(reader, ref, ref.selector, field)
+        return None if digest is None else reader.find_version_by_digest(ref.kind, ref.name, digest)
     if selector is SelectorType.ALIAS:
         assert ref.selector is not None
         return reader.find_version_by_alias(ref.kind, ref.name, ref.selector)
     chosen = _choose_by_number(reader, ref)
     return reader.get_version_by_id(chosen) if chosen is not None else None
+
+
+def _complete_digest(reader: AssetReader, ref: Reference, prefix: str, field: str | None) -> str | None:
+    """The one digest of the asset's versions that starts with ``prefix`` (None: no such digest);
+    raises ValidationError (``ambiguous_reference``) listing the candidates when several do."""
+    found = reader.find_digests(ref.kind, ref.name, prefix, limit=_MAX_CANDIDATES + 1)
+    if len(found) > 1:
+        shown = ", ".join(found[:_MAX_CANDIDATES]) + (" …" if len(found) > _MAX_CANDIDATES else "")
+        raise ValidationError(
+            f"{prefix} is the start of several digests of {ref.asset}: {shown}; give more of it",
+            code="ambiguous_reference",
+            field=field or "ref",
+            details={"candidates": found[:_MAX_CANDIDATES]},
+        )
+    return found[0] if found else None
+
+
+_MAX_CANDIDATES = 10
 
 
 def _choose_by_number(reader: AssetReader, ref: Reference) -> str | None:
@@ -49,7 +69,7 @@ def get_by_reference(
     reader: AssetReader, ref: Reference, *, code: str = "version_not_found", field: str | None = None
 ) -> VersionRow:
     """Like ``find_by_reference``; raises NotFoundError saying whether the asset or the version is missing."""
-    row = find_by_reference(reader, ref)
+    row = find_by_reference(reader, ref, field=field)
     if row is None:
         raise _not_found(reader, ref, code, field)
     return row

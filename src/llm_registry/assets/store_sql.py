@@ -214,6 +214,21 @@ class SqlTransaction:
     def find_version_by_digest(self, kind: Kind, name: AssetName, digest: str) -> VersionRow | None:
         return self._one_version(self.sql.version_by_digest, {**self._name(kind, name), "digest": digest})
 
+    def find_digests(self, kind: Kind, name: AssetName, prefix: str, *, limit: int) -> list[str]:
+        # A range on the (asset_id, digest) index rather than LIKE (case-insensitive on SQLite,
+        # so it could not use the index): every digest starting with the hex prefix sorts
+        # between it and the prefix followed by "g", which sorts after every hex digit.
+        rows = self.connection.execute(
+            sa.select(versions.c.digest)
+            .distinct()
+            .join_from(versions, assets, versions.c.asset_id == assets.c.id)
+            .where(assets.c.kind == kind.value, assets.c.namespace == name.namespace, assets.c.name == name.name,
+                   versions.c.digest >= prefix, versions.c.digest < prefix + "g")
+            .order_by(versions.c.digest)
+            .limit(limit)
+        )
+        return [str(digest) for (digest,) in rows]
+
     def find_version_by_alias(self, kind: Kind, name: AssetName, alias: str) -> VersionRow | None:
         return self._one_version(self.sql.version_by_alias, {**self._name(kind, name), "alias": alias})
 

@@ -11,6 +11,9 @@ import orjson
 from llm_registry.errors import ValidationError
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+# The start of a digest that a reference may give instead of all of it, as git takes short hashes.
+MIN_PREFIX_HEX = 12
+_DIGEST_PREFIX = re.compile(rf"sha256:[0-9a-f]{{{MIN_PREFIX_HEX},63}}")
 
 
 def canonical_json(value: Any) -> bytes:
@@ -25,6 +28,11 @@ def digest_of(value: Any) -> str:
 
 def is_digest(value: str) -> bool:
     return bool(_DIGEST.fullmatch(value))
+
+
+def is_digest_prefix(value: str) -> bool:
+    """``sha256:`` and 12 to 63 hex digits: the start of a digest."""
+    return bool(_DIGEST_PREFIX.fullmatch(value))
 
 
 def validate_digest(value: object, field: str = "digest") -> str:

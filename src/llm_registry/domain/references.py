@@ -1,7 +1,8 @@
 """References: ``kind:namespace/name[@selector]``.
 
 The selector is an exact version (``1.2.0``), an npm range (``^1.2``), an alias
-(``production``) or a digest (``sha256:…``); none means ``latest``. Alias names start with
+(``production``) or a digest (``sha256:…``, or its first 12 or more hex digits); none means
+``latest``. Alias names start with
 a letter, so they never read as versions or ranges (a lone ``x`` is the wildcard range).
 """
 
@@ -11,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from llm_registry.domain.digests import is_digest
+from llm_registry.domain.digests import MIN_PREFIX_HEX, is_digest, is_digest_prefix
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, is_alias_name, parse_name
 from llm_registry.domain.ranges import VersionRange, parse_range
@@ -99,8 +100,12 @@ def _parse_reference(value: str, field: str, default_namespace: str, kind: Kind 
     if selector == LATEST:
         return Reference(parsed_kind, name, SelectorType.LATEST, LATEST)
     if selector.startswith("sha256:"):
-        if not is_digest(selector):
-            raise ValidationError(f"invalid digest in reference {value!r}", code="invalid_digest", field=field)
+        if not (is_digest(selector) or is_digest_prefix(selector)):
+            raise ValidationError(
+                f"invalid digest in reference {value!r}: 'sha256:' and 64 lowercase hex digits, or at least the"
+                f" first {MIN_PREFIX_HEX} of them",
+                code="invalid_digest", field=field,
+            )
         return Reference(parsed_kind, name, SelectorType.DIGEST, selector)
     if is_alias_name(selector):
         return Reference(parsed_kind, name, SelectorType.ALIAS, selector)
