@@ -91,6 +91,7 @@ class EmbeddedRegistry:
         *,
         description: str | None = None,
         license: str | None = None,
+        card: str | None = None,
         tags: Sequence[str] = (),
         untags: Sequence[str] = (),
         set_tags: Sequence[str] | None = None,
@@ -99,6 +100,7 @@ class EmbeddedRegistry:
         changes = LabelChanges(
             description=description,
             license=license,
+            card=card,
             tags=tuple(set_tags) if set_tags is not None else None,
             add_tags=tuple(tags),
             remove_tags=tuple(untags),

@@ -119,6 +119,7 @@ class Registry(Protocol, metaclass=_Opens):
         *,
         description: str | None = None,
         license: str | None = None,
+        card: str | None = None,
         tags: Sequence[str] = (),
         untags: Sequence[str] = (),
         set_tags: Sequence[str] | None = None,
@@ -126,7 +127,7 @@ class Registry(Protocol, metaclass=_Opens):
     ) -> VersionDocument:
         """Change labels as a new revision: ``tags`` are added, ``untags`` removed, ``set_tags``
         replaces the whole list; an annotation set to None is removed; ``""`` clears the
-        description or license."""
+        description, license or card (the model or dataset card, Markdown)."""
         ...
 
     def label_history(self, ref: str) -> list[LabelRevision]:

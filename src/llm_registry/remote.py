@@ -189,7 +189,8 @@ class RemoteRegistry:
                          limit=limit)
 
     def label(self, ref: str, *, description: str | None = None, license: str | None = None,
-              tags: Sequence[str] = (), untags: Sequence[str] = (), set_tags: Sequence[str] | None = None,
+              card: str | None = None, tags: Sequence[str] = (), untags: Sequence[str] = (),
+              set_tags: Sequence[str] | None = None,
               annotations: Mapping[str, str | None] | None = None) -> VersionDocument:
         labels: dict[str, Any] = {"add_tags": list(tags), "remove_tags": list(untags),
                                   "annotations": dict(annotations or {})}
@@ -198,6 +199,8 @@ class RemoteRegistry:
             labels["description"] = description
         if license is not None:
             labels["license"] = license
+        if card is not None:
+            labels["card"] = card
         if set_tags is not None:
             labels["tags"] = list(set_tags)
         return self._patch(ref, {"labels": labels})

@@ -339,3 +339,19 @@ def test_render_text_and_messages(prompts: EmbeddedRegistry) -> None:
 def test_render_refuses_bad_variables_and_non_prompts(prompts: EmbeddedRegistry, ref: str,
                                                       variables: dict[str, object], code: str, field: str) -> None:
     make_refuse(prompts)(functools.partial(prompts.render, ref, variables), ValidationError, code, field)
+
+
+def test_the_card_is_a_label_with_history_and_search(base: Scope) -> None:
+    registry = base.registry
+    registered = registry.register(model(name=base.name("carded"), labels={"card": "# Llama\nTrained on tikets."}))
+    assert registered.labels.card == "# Llama\nTrained on tikets."
+    ref = f"model:{base.name('carded')}@1.0.0"
+    filt = f'namespace = "{base.namespace}"'
+    assert [h.ref for h in registry.search("tikets", filter=filt).items] == [ref]
+    fixed = registry.label(ref, card="# Llama\nTrained on tickets.")
+    assert (fixed.labels.card, fixed.revision, fixed.digest) == ("# Llama\nTrained on tickets.", 2, registered.digest)
+    assert [h.ref for h in registry.search("tickets", filter=filt).items] == [ref]
+    assert registry.search("tikets", filter=filt).items == []
+    assert [r.labels.card for r in registry.label_history(ref)] == ["# Llama\nTrained on tikets.",
+                                                                     "# Llama\nTrained on tickets."]
+    assert registry.label(ref, card="").labels.card is None

@@ -25,7 +25,7 @@ MAX_STATUS_MESSAGE = 4096
 
 @dataclass(frozen=True, slots=True)
 class LabelChanges:
-    """A label update: ``None`` leaves a field alone; ``""`` clears description or license.
+    """A label update: ``None`` leaves a field alone; ``""`` clears description, license or card.
 
     ``tags``, when given, replaces the whole list (then ``add_tags``/``remove_tags`` apply to
     it); ``clear_annotations`` removes every annotation before ``annotations`` are merged in
@@ -33,6 +33,7 @@ class LabelChanges:
 
     description: str | None = None
     license: str | None = None
+    card: str | None = None
     tags: tuple[str, ...] | None = None
     add_tags: tuple[str, ...] = ()
     remove_tags: tuple[str, ...] = ()
@@ -210,6 +211,8 @@ def apply_label_changes(current: Mapping[str, Any], changes: LabelChanges) -> di
         data["description"] = changes.description or None
     if changes.license is not None:
         data["license"] = changes.license or None
+    if changes.card is not None:
+        data["card"] = changes.card or None
     base = list(changes.tags) if changes.tags is not None else list(data.get("tags", []))
     removed = set(changes.remove_tags)
     tags = [t for t in base if t not in removed]

@@ -81,8 +81,14 @@ class Dependency(_Strict):
     relation: Relation
 
 
+MAX_CARD = 200_000  # characters of a model or dataset card
+
+
 class Labels(_Strict):
     description: str | None = Field(default=None, max_length=10_000)
+    # The card (Markdown) is documentation: a label, so a typo is a new revision, not a new version.
+    # Most versions have none: their labels read as they always did, without the key.
+    card: str | None = Field(default=None, max_length=MAX_CARD, exclude_if=lambda value: value is None)
     license: str | None = None
     tags: list[str] = Field(default_factory=list, max_length=64)
     annotations: dict[str, str] = Field(default_factory=dict)

@@ -69,6 +69,8 @@ def show_document(document: VersionDocument, *, heading: str | None = None) -> N
     for key, value in rows:
         if value:
             grid.add_row(key, value)
+    if document.labels.card:
+        grid.add_row("card", document.labels.card.rstrip())
     if document.spec:
         grid.add_row("spec", _yaml(document.spec))
     if document.provenance:

@@ -32,9 +32,11 @@ pop = search_popularity
 
 
 def document_text(row: VersionRow) -> dict[str, str]:
-    """The four weighted texts of a version: name, tags, description, body (card and templates)."""
+    """The four weighted texts of a version: name, tags, description, body (cards and templates)."""
     spec = row.spec
     parts: list[str] = []
+    if isinstance(row.labels.get("card"), str):
+        parts.append(row.labels["card"])
     for key in ("card", "template"):
         if isinstance(spec.get(key), str):
             parts.append(spec[key])

@@ -42,6 +42,7 @@ class LabelPatch(BaseModel):
 
     description: str | None = None
     license: str | None = None
+    card: str | None = None
     tags: list[str] | None = Field(default=None, max_length=64)
     add_tags: list[str] = Field(default_factory=list, max_length=64)
     remove_tags: list[str] = Field(default_factory=list, max_length=64)
@@ -53,6 +54,7 @@ class LabelPatch(BaseModel):
         return LabelChanges(
             description=(self.description or "") if "description" in given else None,
             license=(self.license or "") if "license" in given else None,
+            card=(self.card or "") if "card" in given else None,
             tags=tuple(self.tags or ()) if "tags" in given else None,
             add_tags=tuple(self.add_tags),
             remove_tags=tuple(self.remove_tags),
