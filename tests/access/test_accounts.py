@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import jwt
@@ -186,3 +188,19 @@ def test_signing_key_rotation_keeps_old_tokens_valid() -> None:
         dropped.verify(token)
     with pytest.raises(ValidationError):
         signing_key("short")
+
+
+def test_importing_the_password_module_hashes_nothing() -> None:
+    """The dummy hash (what an unknown user's login is checked against) is made on first use."""
+    script = (
+        "import argon2\n"
+        "calls = []\n"
+        "original = argon2.PasswordHasher.hash\n"
+        "argon2.PasswordHasher.hash = lambda self, *a, **k: calls.append(1) or original(self, *a, **k)\n"
+        "from llm_registry.accounts import passwords\n"
+        "assert calls == [], 'hashed at import'\n"
+        "assert not passwords.verify_password(None, 'correct horse battery')\n"
+        "assert not passwords.verify_password(None, 'another password')\n"
+        "assert calls == [1], calls\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
