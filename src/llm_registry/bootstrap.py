@@ -140,7 +140,8 @@ def build_lineage_service(store: SqlAssetStore, context: AssetContext) -> Lineag
 
 
 def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Clock = system_clock) -> AccountService:
-    """Accounts over the same database; signing keys from settings (a random one when unset)."""
+    """Accounts over the same database; signing keys from settings (a random one when unset).
+    ``clock`` is the one clock of sessions, keys and access tokens alike."""
     from llm_registry.accounts.services import AccountService
     from llm_registry.accounts.store_sql import SqlAccountStore
     from llm_registry.accounts.tokens import TokenSigner, random_secret, signing_key
@@ -149,7 +150,7 @@ def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Cl
     secrets += [s.strip() for s in settings.jwt_previous_secrets.split(",") if s.strip()]
     signer = TokenSigner(
         [signing_key(s) for s in secrets], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-        ttl_seconds=settings.access_token_ttl,
+        ttl_seconds=settings.access_token_ttl, clock=clock,
     )
     return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock)
 

@@ -9,11 +9,13 @@ import time
 import jwt
 import pytest
 
+from llm_registry import bootstrap
 from llm_registry.accounts.models import Principal, Role
 from llm_registry.accounts.services import AccountService
 from llm_registry.accounts.tokens import TokenSigner, signing_key
+from llm_registry.assets.interfaces import AssetStore
 from llm_registry.errors import ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
-from tests.access.conftest import SECRET
+from tests.access.conftest import ACCESS_SETTINGS, SECRET
 
 PASSWORD = "correct horse battery"
 
@@ -204,3 +206,36 @@ def test_importing_the_password_module_hashes_nothing() -> None:
         "assert calls == [1], calls\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_tokens_follow_the_service_clock(asset_store: AssetStore) -> None:
+    """One clock for sessions and tokens: a token issued in 2030 (by the service's clock) is good
+    then, and refused once that clock passes its expiry."""
+    clock = FakeClock(1_900_000_000.0)  # 2030-03-17
+    accounts = bootstrap.build_account_service(asset_store, ACCESS_SETTINGS, clock=clock)
+    accounts.create_user("alice", PASSWORD, "user", actor="root")
+    pair = accounts.login("alice", PASSWORD)
+    claims = jwt.decode(pair.access_token, SECRET, algorithms=["HS256"], audience="llm-registry",
+                        options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+    assert claims["iat"] == 1_900_000_000
+    assert claims["exp"] == 1_900_000_000 + ACCESS_SETTINGS.access_token_ttl
+    assert accounts.authenticate(pair.access_token).username == "alice"
+    clock.now += ACCESS_SETTINGS.access_token_ttl - 1
+    assert accounts.authenticate(pair.access_token).username == "alice"
+    clock.now += 1
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        accounts.authenticate(pair.access_token)
+    # A fresh signer (no verified-token memory) judges by the same clock.
+    again = bootstrap.build_account_service(asset_store, ACCESS_SETTINGS, clock=clock)
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        again.authenticate(pair.access_token)
+    renewed = accounts.refresh(pair.refresh_token)
+    assert again.authenticate(renewed.access_token).username == "alice"

@@ -36,10 +36,9 @@ def open_service() -> Iterator[Callable[..., AccountService]]:
     def open_(location: str, clock: Clock | None = None) -> AccountService:
         store = bootstrap.open_store(location, ACCESS_SETTINGS)
         stores.append(store)
-        service = bootstrap.build_account_service(store, ACCESS_SETTINGS)
-        if clock is not None:
-            service.clock = clock
-        return service
+        if clock is None:
+            return bootstrap.build_account_service(store, ACCESS_SETTINGS)
+        return bootstrap.build_account_service(store, ACCESS_SETTINGS, clock=clock)
 
     yield open_
     for store in stores:

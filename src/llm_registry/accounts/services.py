@@ -214,7 +214,7 @@ class AccountService:
         return self._pair(row, session.id, refresh.text)
 
     def _pair(self, row: UserRow, session_id: str, refresh_text: str) -> TokenPair:
-        access = self.signer.issue(username=row.username, role=row.role, session_id=session_id, now=self.clock())
+        access = self.signer.issue(username=row.username, role=row.role, session_id=session_id)
         return TokenPair(access_token=access, refresh_token=refresh_text, expires_in=self.signer.ttl_seconds)
 
     def refresh(self, refresh_token: str) -> TokenPair:
