@@ -152,14 +152,14 @@ def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Cl
         [signing_key(s) for s in secrets], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl, clock=clock,
     )
-    return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock)
+    return AccountService.build(
+        SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock
+    )
 
 
 def build_authorizer(accounts: AccountService) -> Authorizer:
     """The permission checks of a registry with accounts (RBAC, ownership, namespace grants)."""
-    from llm_registry.accounts.authorization import AccountAuthorizer
-
-    return AccountAuthorizer(accounts)
+    return accounts.authorizer
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:

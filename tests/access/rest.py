@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from llm_registry.accounts.services import AccountService
+from llm_registry.accounts.users import SYSTEM
 from llm_registry.api.rest.app import create_app
 from llm_registry.api.rest.inprocess import InProcessTransport
 from llm_registry.settings import Settings
@@ -38,6 +39,6 @@ def running(location: str, **overrides: object) -> Iterator[Server]:
     with InProcessTransport(app) as transport, httpx.Client(transport=transport, base_url="http://r.test") as client:
         server = Server(client, app.state.accounts)
         for role in ROLES:
-            server.accounts.create_user(f"{role}1", PASSWORD, role, actor="system")
-            server.tokens[role] = server.accounts.login(f"{role}1", PASSWORD).access_token
+            server.accounts.users.create_user(f"{role}1", PASSWORD, role, actor=SYSTEM)
+            server.tokens[role] = server.accounts.sessions.login(f"{role}1", PASSWORD).access_token
         yield server

@@ -13,6 +13,7 @@ from llm_registry import bootstrap
 from llm_registry.accounts import credentials
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
+from llm_registry.domain.access import Actor, Role
 from llm_registry.errors import UnauthenticatedError, ValidationError
 from llm_registry.problems import error_from_response
 
@@ -108,9 +109,9 @@ def create_user(
     password = _read_password(password_stdin)
     store = bootstrap.open_store(settings.url, settings)
     try:
-        user = bootstrap.build_account_service(store, settings).create_user(
-            name, password, role, actor=settings.actor or getpass.getuser()
-        )
+        # On the database itself the process owner is the admin, as in embedded mode.
+        owner = Actor(settings.actor or getpass.getuser(), Role.ADMIN)
+        user = bootstrap.build_account_service(store, settings).users.create_user(name, password, role, actor=owner)
     finally:
         store.close()
     if state.json:

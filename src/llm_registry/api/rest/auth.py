@@ -44,28 +44,29 @@ async def login(request: Request, body: Login) -> Response:
     security: Security | None = request.app.state.security
     if security is not None:
         await run_in_threadpool(security.charge_login, request, body.username)
-    pair = await run_in_threadpool(accounts_of(request).login, body.username, body.password)
+    pair = await run_in_threadpool(accounts_of(request).sessions.login, body.username, body.password)
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/v1/auth/refresh", response_model=TokenPair, name="refresh")
 async def refresh(request: Request, body: Refresh) -> Response:
     """Spend a refresh token for a new pair; reusing a spent one ends the whole session."""
-    pair = await run_in_threadpool(accounts_of(request).refresh, body.refresh_token)
+    pair = await run_in_threadpool(accounts_of(request).sessions.refresh, body.refresh_token)
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/v1/auth/logout", status_code=204, name="logout")
 def logout(request: Request, context: RequestContext = Depends(get_context)) -> Response:
     """End the session of the access token used (API keys are revoked instead)."""
-    accounts_of(request).logout(current_principal(request))
+    accounts_of(request).sessions.logout(current_principal(request))
     return Response(status_code=204)
 
 
 @router.post("/v1/auth/password", status_code=204, name="change_password")
 def change_password(request: Request, body: PasswordChange, context: RequestContext = Depends(get_context)) -> Response:
     """Change one's own password; every session of the user ends."""
-    accounts_of(request).change_password(current_principal(request), body.current_password, body.new_password)
+    accounts_of(request).users.change_password(current_principal(request), body.current_password,
+                                              body.new_password)
     return Response(status_code=204)
 
 
@@ -73,5 +74,5 @@ def change_password(request: Request, body: PasswordChange, context: RequestCont
 def whoami(request: Request, context: RequestContext = Depends(get_context)) -> Response:
     """The user behind the credentials (role as the credentials grant it)."""
     principal = current_principal(request)
-    user = accounts_of(request).get_user(principal.username)
+    user = accounts_of(request).users.get_user(principal.username, actor=principal)
     return respond(request, user.model_copy(update={"role": principal.role}))

@@ -156,7 +156,7 @@ def _identify(security: Security, request: Request, bearer: str | None) -> Actor
         security.charge(request, f"ip:{client_address(request)}", "anonymous")
         return None
     try:
-        principal = security.accounts.authenticate(bearer)
+        principal = security.accounts.sessions.authenticate(bearer)
     except UnauthenticatedError:
         # Guessing credentials costs the guesser's address.
         security.charge(request, f"ip:{client_address(request)}", "anonymous")
@@ -229,7 +229,7 @@ def install_security(app: FastAPI, settings: Settings) -> None:
     routes[:] = routes[:leading] + routes[before:] + routes[leading:before]
     if settings.bootstrap_admin:
         name, _, password = settings.bootstrap_admin.partition(":")
-        if accounts.ensure_admin(name, password) is not None:
+        if accounts.users.ensure_admin(name, password) is not None:
             _log.warning("bootstrap admin %r created; unset bootstrap_admin now", name)
     if settings.no_auth:
         app.state.security = None
