@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
+    from llm_registry.ratelimit.policy import RequestThrottle
     from llm_registry.search.services import SearchService
     from llm_registry.search.store_sql import SqlSearchIndex
     from llm_registry.services import Services
@@ -160,6 +161,15 @@ def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Cl
 def build_authorizer(accounts: AccountService) -> Authorizer:
     """The permission checks of a registry with accounts (RBAC, ownership, namespace grants)."""
     return accounts.authorizer
+
+
+def build_request_throttle(settings: Settings) -> RequestThrottle:
+    """The rate limits of a server: the policy of ``rate_limits`` and ``login_rate_limit`` over
+    the limiter of ``rate_limit_backend``."""
+    from llm_registry.ratelimit.policy import RateLimitPolicy, RequestThrottle
+
+    policy = RateLimitPolicy.parse(settings.rate_limits, login_per_minute=settings.login_rate_limit)
+    return RequestThrottle(build_rate_limiter(settings), policy)
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:

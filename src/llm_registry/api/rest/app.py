@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             service_threads.shutdown()
             security = getattr(app.state, "security", None)
             if security is not None:
-                security.limiter.close()
+                security.throttle.close()
             services.close()
 
     app = FastAPI(

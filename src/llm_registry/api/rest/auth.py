@@ -11,6 +11,7 @@ from llm_registry.accounts.models import TokenPair, User
 from llm_registry.accounts.services import AccountService
 from llm_registry.api.rest.context import RequestContext, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.limits import client_address
 from llm_registry.api.rest.security import Security, current_principal
 
 router = APIRouter(route_class=RegistryRoute, tags=["auth"])
@@ -43,7 +44,8 @@ async def login(request: Request, body: Login) -> Response:
     """A new session: a short-lived access token and a refresh token (both shown this once)."""
     security: Security | None = request.app.state.security
     if security is not None:
-        await run_in_threadpool(security.charge_login, request, body.username)
+        decision = await run_in_threadpool(security.throttle.charge_login, client_address(request), body.username)
+        security.headers.apply(request, decision, "too many login attempts")
     pair = await run_in_threadpool(accounts_of(request).sessions.login, body.username, body.password)
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 

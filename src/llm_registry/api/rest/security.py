@@ -17,11 +17,11 @@ from fastapi import FastAPI, Request
 from llm_registry import bootstrap
 from llm_registry.accounts.services import AccountService
 from llm_registry.api.rest.context import ANONYMOUS, run_service
-from llm_registry.api.rest.middleware import RESPONSE_HEADERS
+from llm_registry.api.rest.limits import RateLimitHeaders, client_address
 from llm_registry.domain.access import Actor, Authorizer, Role
-from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
-from llm_registry.ratelimit.interfaces import Decision, RateLimit, RateLimiter
+from llm_registry.errors import ForbiddenError, UnauthenticatedError
 from llm_registry.ratelimit.memory import MemoryRateLimiter
+from llm_registry.ratelimit.policy import RequestThrottle
 from llm_registry.services import Services
 from llm_registry.settings import Settings
 
@@ -90,54 +90,17 @@ def route_key(request: Request) -> str:
     return f"{request.method} {path}"
 
 
-def parse_rate_limits(text: str) -> dict[str, RateLimit]:
-    """``admin=1200,…,anonymous=60`` (requests per minute) as limits by role name."""
-    limits: dict[str, RateLimit] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, count = item.partition("=")
-        limits[name.strip()] = RateLimit(capacity=int(count), window_seconds=60.0, name=name.strip())
-    return limits
-
-
 @dataclass
 class Security:
     """What the authenticator needs, built once per app."""
 
     accounts: AccountService
     authorizer: Authorizer
-    limiter: RateLimiter
-    limits: dict[str, RateLimit]
-    login_limit: RateLimit
+    throttle: RequestThrottle
+    headers: RateLimitHeaders
     anonymous_read: bool
-    default_namespace: str
     # Identify on the event loop (SQLite store and in-memory limiter: nothing that waits).
     identify_inline: bool = False
-
-    def limit_for(self, role: str) -> RateLimit:
-        return self.limits.get(role) or self.limits.get("anonymous") or RateLimit(60)
-
-    def charge(self, request: Request, identity: str, role: str) -> None:
-        """Take a token from the identity's bucket; raises RateLimitedError when empty."""
-        decision = self.limiter.check(identity, self.limit_for(role))
-        _remember(request, decision)
-        if not decision.allowed:
-            raise RateLimitedError(f"too many requests; retry in {decision.retry_after:.0f} s",
-                                   retry_after=decision.retry_after)
-
-    def charge_login(self, request: Request, username: str) -> None:
-        decision = self.limiter.check(f"login:{client_address(request)}:{username}", self.login_limit)
-        _remember(request, decision)
-        if not decision.allowed:
-            raise RateLimitedError("too many login attempts; retry later", retry_after=decision.retry_after)
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _remember(request: Request, decision: Decision) -> None:
-    """Every answer to the request carries the decision's headers (RequestContextMiddleware adds them)."""
-    request.scope.setdefault("state", {})[RESPONSE_HEADERS] = decision.raw_headers()
 
 
 def _bearer(request: Request) -> str | None:
@@ -151,18 +114,18 @@ def _bearer(request: Request) -> str | None:
 
 
 def _identify(security: Security, request: Request, bearer: str | None) -> Actor | None:
-    """The principal of the request (None when anonymous), charged to its rate-limit bucket."""
+    """The actor of the request (None when anonymous), charged to its rate-limit bucket."""
     if bearer is None:
-        security.charge(request, f"ip:{client_address(request)}", "anonymous")
+        security.headers.apply(request, security.throttle.charge_address(client_address(request)))
         return None
     try:
-        principal = security.accounts.sessions.authenticate(bearer)
+        actor = security.accounts.sessions.authenticate(bearer)
     except UnauthenticatedError:
         # Guessing credentials costs the guesser's address.
-        security.charge(request, f"ip:{client_address(request)}", "anonymous")
+        security.headers.apply(request, security.throttle.charge_address(client_address(request)))
         raise
-    security.charge(request, f"user:{principal.username}", principal.role.value)
-    return principal
+    security.headers.apply(request, security.throttle.charge_actor(actor))
+    return actor
 
 
 async def authenticate(request: Request) -> Actor:
@@ -236,16 +199,14 @@ def install_security(app: FastAPI, settings: Settings) -> None:
         return
     if not settings.jwt_secret:
         _log.warning("jwt_secret is not set: tokens are signed with a random key of this process only")
-    limiter = bootstrap.build_rate_limiter(settings)
+    throttle = bootstrap.build_request_throttle(settings)
     app.state.security = Security(
         accounts=accounts,
         authorizer=authorizer,
-        limiter=limiter,
-        limits=parse_rate_limits(settings.rate_limits),
-        login_limit=RateLimit(capacity=settings.login_rate_limit, window_seconds=60.0, name="login"),
+        throttle=throttle,
+        headers=RateLimitHeaders(throttle.policy.limits()),
         anonymous_read=settings.anonymous_read,
-        default_namespace=settings.default_namespace,
-        identify_inline=app.state.store.backend == "sqlite" and isinstance(limiter, MemoryRateLimiter),
+        identify_inline=app.state.store.backend == "sqlite" and isinstance(throttle.limiter, MemoryRateLimiter),
     )
     app.state.authenticator = authenticate
 
