@@ -37,7 +37,7 @@ def running(location: str, **overrides: object) -> Iterator[Server]:
     settings = Settings.load(values, environ={})
     app = create_app(settings)
     with InProcessTransport(app) as transport, httpx.Client(transport=transport, base_url="http://r.test") as client:
-        server = Server(client, app.state.accounts)
+        server = Server(client, app.state.services.accounts)
         for role in ROLES:
             server.accounts.users.create_user(f"{role}1", PASSWORD, role, actor=SYSTEM)
             server.tokens[role] = server.accounts.sessions.login(f"{role}1", PASSWORD).access_token

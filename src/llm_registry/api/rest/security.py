@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 
 from llm_registry import bootstrap
 from llm_registry.accounts.services import AccountService
-from llm_registry.api.rest.context import ANONYMOUS, run_service
+from llm_registry.api.rest.context import run_service
 from llm_registry.api.rest.limits import RateLimitHeaders, client_address
 from llm_registry.domain.access import Actor, Authorizer, Role
 from llm_registry.errors import ForbiddenError, UnauthenticatedError
@@ -144,78 +144,50 @@ async def authenticate(request: Request) -> Actor:
     if security.identify_inline:
         # SQLite reads and the in-memory limiter never block: a thread hop would cost more
         # than the check (as for the app's own reads; see context.ServiceThreads).
-        principal = _identify(security, request, bearer)
+        actor = _identify(security, request, bearer)
     else:
-        principal = await run_service(request, _identify, security, request, bearer)
-    request.state.principal = principal
-    if principal is None:
+        actor = await run_service(request, _identify, security, request, bearer)
+    if actor is None:
         if permission == _READ and security.anonymous_read:
             return ANONYMOUS_VIEWER
         raise UnauthenticatedError("authentication required: send `Authorization: Bearer <token or API key>`")
     if permission != AUTHENTICATED:
-        security.authorizer.require(principal, permission)
-    return principal
+        security.authorizer.require(actor, permission)
+    return actor
 
 
-def current_principal(request: Request) -> Actor:
-    """The principal of a request the authenticator let through; in open mode (``--no-auth``)
-    the anonymous caller acts as admin, as in embedded mode."""
-    principal: Actor | None = getattr(request.state, "principal", None)
-    if principal is None:
-        if getattr(request.app.state, "security", None) is None:
-            return ANONYMOUS
-        raise UnauthenticatedError("authentication required")
-    return principal
-
-
-def install_security(app: FastAPI, settings: Settings) -> None:
-    """Mount the access routes and, unless ``settings.no_auth``, require authentication.
-
-    Call from ``create_app`` after ``app.state.store`` and ``app.state.service`` exist.
-    """
-    from llm_registry.api.rest import api_keys, audit, auth, users
-
-    services: Services = app.state.services
+def build_security(services: Services, settings: Settings) -> Security | None:
+    """What ``authenticate`` needs on a server with accounts, or None in open mode
+    (``settings.no_auth``). Creates the ``bootstrap_admin`` when there is no user yet."""
     accounts = services.accounts
     authorizer = services.context.authorizer
-    # create_app builds both for a server with authentication.
-    assert accounts is not None
-    assert authorizer is not None
-    app.state.accounts = accounts
-    before = len(app.router.routes)
-    for router in (auth.router, users.router, api_keys.router, audit.router):
-        app.include_router(router)
-    # Fixed paths must match before the app's ``/v1/{kinds}`` patterns would take them (after the
-    # leading routes, which cannot; see create_app).
-    routes = app.router.routes
-    leading = getattr(app.state, "leading_routes", 0)
-    routes[:] = routes[:leading] + routes[before:] + routes[leading:before]
+    if accounts is None or authorizer is None:
+        raise ValueError("a server with authentication needs services built with accounts")
     if settings.bootstrap_admin:
         name, _, password = settings.bootstrap_admin.partition(":")
         if accounts.users.ensure_admin(name, password) is not None:
             _log.warning("bootstrap admin %r created; unset bootstrap_admin now", name)
     if settings.no_auth:
-        app.state.security = None
-        return
+        return None
     if not settings.jwt_secret:
         _log.warning("jwt_secret is not set: tokens are signed with a random key of this process only")
     throttle = bootstrap.build_request_throttle(settings)
-    app.state.security = Security(
+    return Security(
         accounts=accounts,
         authorizer=authorizer,
         throttle=throttle,
         headers=RateLimitHeaders(throttle.policy.limits()),
         anonymous_read=settings.anonymous_read,
-        identify_inline=app.state.store.backend == "sqlite" and isinstance(throttle.limiter, MemoryRateLimiter),
+        identify_inline=services.store.backend == "sqlite" and isinstance(throttle.limiter, MemoryRateLimiter),
     )
-    app.state.authenticator = authenticate
 
 
 __all__ = [
     "AUTHENTICATED",
     "PUBLIC",
     "ROUTE_PERMISSIONS",
-    "current_principal",
-    "install_security",
+    "Security",
+    "authenticate",
+    "build_security",
     "route_key",
 ]
