@@ -40,6 +40,7 @@ from llm_registry.api.rest.context import MAX_WAITING, Authenticator, ServiceThr
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from llm_registry.api.rest.security import authenticate, build_security
+from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
 
@@ -56,9 +57,12 @@ prompts, pipelines, policies and test suites.
 """
 
 
-def create_app(settings: Settings, *, authenticator: Authenticator | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, authenticator: Authenticator | None = None, clock: Clock = system_clock
+) -> FastAPI:
     """The application serving the registry at ``settings.url``; raises RegistryError when the
-    location is remote, unreachable or its schema is outdated.
+    location is remote, unreachable or its schema is outdated. ``clock`` is the services' one
+    clock (what changes record, and what sessions, keys and tokens are checked against).
 
     Authentication is required (users, sessions, API keys, RBAC, rate limits) unless
     ``settings.no_auth`` says otherwise; an explicit ``authenticator`` replaces all of that
@@ -71,7 +75,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
         )
     if settings.threads < 1:
         raise ValidationError("threads must be at least 1", code="invalid_parameter", field="threads")
-    services = bootstrap.build_services(settings, with_accounts=authenticator is None)
+    services = bootstrap.build_services(settings, with_accounts=authenticator is None, clock=clock)
     store = services.store
     service_threads = ServiceThreads(settings.threads, inline_reads=store.backend == "sqlite")
 
