@@ -8,6 +8,7 @@ passwords are hashed (argon2id) outside the write lock, and never logged or put 
 from __future__ import annotations
 
 import re
+import threading
 
 from llm_registry.accounts import passwords
 from llm_registry.accounts.interfaces import AccountStore, UserRow
@@ -51,6 +52,9 @@ class UserService:
         self.store = store
         self.authorizer = authorizer
         self.clock = clock
+        self._has_users = False
+        self._users_looked_at: int | None = None  # the store's change counter at the last look
+        self._lock = threading.Lock()
 
     def create_user(self, username: str, password: str, role: str | Role, *, actor: Actor) -> User:
         """Create a user; raises ForbiddenError without ``users:manage``, ConflictError when the
@@ -78,6 +82,22 @@ class UserService:
             if tx.count_users():
                 return None
         return self.create_user(username, password, Role.ADMIN, actor=SYSTEM)
+
+    def has_users(self) -> bool:
+        """Whether any user exists. Asked on refusals (a registry without users refuses everyone,
+        and says how to make the first admin), so the answer is kept: once yes, for good (users
+        are disabled, never deleted); a no is looked at again only after a commit where the
+        store can tell (SQLite's change counter), else on each call (a count of an empty table)."""
+        if self._has_users:
+            return True
+        counter = self.store.change_counter()
+        with self._lock:
+            if counter is not None and counter == self._users_looked_at:
+                return False
+            with self.store.read() as tx:
+                found = tx.count_users() > 0
+            self._has_users, self._users_looked_at = found, counter
+        return found
 
     def get_user(self, username: str, *, actor: Actor) -> User:
         """A user (oneself, or anyone with ``users:manage``); raises NotFoundError when there is none."""

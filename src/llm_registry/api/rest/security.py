@@ -113,17 +113,33 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def _identify(security: Security, request: Request, bearer: str | None) -> Actor | None:
-    """The actor of the request (None when anonymous), charged to its rate-limit bucket."""
-    if bearer is None:
-        security.headers.apply(request, security.throttle.charge_address(client_address(request)))
-        return None
+_AUTHENTICATION_REQUIRED = "authentication required: send `Authorization: Bearer <token or API key>`"
+FIRST_ADMIN_HINT = (
+    "no user exists yet: create the first admin with `llm-registry admin create-user NAME --role admin "
+    "--password-stdin` on the server's database, or set the bootstrap_admin setting"
+)
+
+
+def _identify(security: Security, request: Request, permission: str) -> Actor:
+    """The actor of the request, charged to its rate-limit bucket; raises UnauthenticatedError,
+    which says how to make the first admin while the registry has no user."""
     try:
-        actor = security.accounts.sessions.authenticate(bearer)
-    except UnauthenticatedError:
-        # Guessing credentials costs the guesser's address.
-        security.headers.apply(request, security.throttle.charge_address(client_address(request)))
-        raise
+        bearer = _bearer(request)
+        if bearer is None:
+            security.headers.apply(request, security.throttle.charge_address(client_address(request)))
+            if permission == _READ and security.anonymous_read:
+                return ANONYMOUS_VIEWER
+            raise UnauthenticatedError(_AUTHENTICATION_REQUIRED)
+        try:
+            actor = security.accounts.sessions.authenticate(bearer)
+        except UnauthenticatedError:
+            # Guessing credentials costs the guesser's address.
+            security.headers.apply(request, security.throttle.charge_address(client_address(request)))
+            raise
+    except UnauthenticatedError as error:
+        if security.accounts.users.has_users():
+            raise
+        raise UnauthenticatedError(f"{error.message}; {FIRST_ADMIN_HINT}", field=error.field) from None
     security.headers.apply(request, security.throttle.charge_actor(actor))
     return actor
 
@@ -140,17 +156,12 @@ async def authenticate(request: Request) -> Actor:
         raise ForbiddenError(f"{route_key(request)} declares no permission")
     if permission == PUBLIC:
         return ANONYMOUS_VIEWER
-    bearer = _bearer(request)
     if security.identify_inline:
         # SQLite reads and the in-memory limiter never block: a thread hop would cost more
         # than the check (as for the app's own reads; see context.ServiceThreads).
-        actor = _identify(security, request, bearer)
+        actor = _identify(security, request, permission)
     else:
-        actor = await run_service(request, _identify, security, request, bearer)
-    if actor is None:
-        if permission == _READ and security.anonymous_read:
-            return ANONYMOUS_VIEWER
-        raise UnauthenticatedError("authentication required: send `Authorization: Bearer <token or API key>`")
+        actor = await run_service(request, _identify, security, request, permission)
     if permission != AUTHENTICATED:
         security.authorizer.require(actor, permission)
     return actor
@@ -169,6 +180,12 @@ def build_security(services: Services, settings: Settings) -> Security | None:
             _log.warning("bootstrap admin %r created; unset bootstrap_admin now", name)
     if settings.no_auth:
         return None
+    if not accounts.users.has_users():
+        _log.warning(
+            "no user exists: every request will be refused (401) until the first admin is created with "
+            "`llm-registry admin create-user NAME --role admin --password-stdin` on this database, "
+            "or the bootstrap_admin setting is set"
+        )
     if not settings.jwt_secret:
         _log.warning("jwt_secret is not set: tokens are signed with a random key of this process only")
     throttle = bootstrap.build_request_throttle(settings)
