@@ -13,6 +13,7 @@ from llm_registry import bootstrap
 from llm_registry.accounts import credentials
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
+from llm_registry.connection import ServerConnection
 from llm_registry.domain.access import Actor, Role
 from llm_registry.errors import UnauthenticatedError, ValidationError
 from llm_registry.problems import error_from_response
@@ -42,15 +43,18 @@ def _server(state: CliState) -> str:
     return credentials.server_key(url)
 
 
-def _call(state: CliState, method: str, path: str, **kwargs: Any) -> Any:
+def _call(state: CliState, method: str, path: str, *, params: dict[str, Any] | None = None,
+          body: Any = None) -> Any:
+    """The JSON answer of one request to the server with the saved login (or the token setting),
+    renewed as needed."""
     url = _server(state)
-    settings = load_settings(state)
-    token = settings.token or credentials.token_for(url, timeout=settings.request_timeout)
-    if token is None:
-        raise UnauthenticatedError(f"not logged in to {url}: run `llm-registry login {url}`")
-    with httpx.Client(base_url=url, timeout=settings.request_timeout) as client:
-        response = client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    _raise_problem(response)
+    connection = ServerConnection(url, settings=load_settings(state))
+    try:
+        if not connection.has_credentials:
+            raise UnauthenticatedError(f"not logged in to {url}: run `llm-registry login {url}`")
+        response = connection.request(method, path, params=params, body=body)
+    finally:
+        connection.close()
     return response.json() if response.content else None
 
 
@@ -130,7 +134,7 @@ def create_key(
 ) -> None:
     """Create an API key; its secret is printed this once."""
     state = current_state(ctx, json_output)
-    created = _call(state, "POST", "/v1/api-keys", json={"name": name, "role": role, "expires_at": expires})
+    created = _call(state, "POST", "/v1/api-keys", body={"name": name, "role": role, "expires_at": expires})
     if state.json:
         emit_json(created)
     else:
