@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
+    from llm_registry.ratelimit.policy import RequestThrottle
     from llm_registry.search.services import SearchService
     from llm_registry.search.store_sql import SqlSearchIndex
     from llm_registry.services import Services
@@ -164,7 +165,8 @@ def build_lineage_service(store: SqlAssetStore, context: AssetContext) -> Lineag
 
 
 def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Clock = system_clock) -> AccountService:
-    """Accounts over the same database; signing keys from settings (a random one when unset)."""
+    """Accounts over the same database; signing keys from settings (a random one when unset).
+    ``clock`` is the one clock of sessions, keys and access tokens alike."""
     from llm_registry.accounts.services import AccountService
     from llm_registry.accounts.store_sql import SqlAccountStore
     from llm_registry.accounts.tokens import TokenSigner, random_secret, signing_key
@@ -173,16 +175,25 @@ def build_account_service(store: SqlAssetStore, settings: Settings, *, clock: Cl
     secrets += [s.strip() for s in settings.jwt_previous_secrets.split(",") if s.strip()]
     signer = TokenSigner(
         [signing_key(s) for s in secrets], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-        ttl_seconds=settings.access_token_ttl,
+        ttl_seconds=settings.access_token_ttl, clock=clock,
     )
-    return AccountService(SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock)
+    return AccountService.build(
+        SqlAccountStore(store), signer, refresh_ttl_seconds=settings.refresh_token_ttl, clock=clock
+    )
 
 
 def build_authorizer(accounts: AccountService) -> Authorizer:
     """The permission checks of a registry with accounts (RBAC, ownership, namespace grants)."""
-    from llm_registry.accounts.authorization import AccountAuthorizer
+    return accounts.authorizer
 
-    return AccountAuthorizer(accounts)
+
+def build_request_throttle(settings: Settings) -> RequestThrottle:
+    """The rate limits of a server: the policy of ``rate_limits`` and ``login_rate_limit`` over
+    the limiter of ``rate_limit_backend``."""
+    from llm_registry.ratelimit.policy import RateLimitPolicy, RequestThrottle
+
+    policy = RateLimitPolicy.parse(settings.rate_limits, login_per_minute=settings.login_rate_limit)
+    return RequestThrottle(build_rate_limiter(settings), policy)
 
 
 def build_rate_limiter(settings: Settings) -> RateLimiter:

@@ -33,10 +33,11 @@ from llm_registry.assets.models import (
     VersionDocument,
     VersionSummary,
 )
+from llm_registry.connection import ServerConnection
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import parse_alias
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
-from llm_registry.errors import StorageError, ValidationError
+from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.problems import error_from_response
@@ -46,15 +47,16 @@ from llm_registry.settings import Settings
 __all__ = ["RemoteRegistry", "error_from_response"]
 
 M = TypeVar("M", bound=BaseModel)
-USER_AGENT = "llm-registry-python"
 
 
 class RemoteRegistry:
     """Implements ``llm_registry.Registry`` for a registry served by ``llm-registry serve`` at ``location`` (``http(s)://host:port[/prefix]``).
 
-    ``token`` (else ``settings.token``) is sent as ``Authorization: Bearer``. ``transport``
-    replaces httpx's network transport (for example ``InProcessTransport`` for an app in
-    this process); ``client`` replaces the whole httpx client (left open on ``close``).
+    ``token`` (else ``settings.token``) is sent as ``Authorization: Bearer``; without one, the
+    login saved by ``llm-registry login`` for this URL, renewed as it expires (see
+    ``connection``). ``transport`` replaces httpx's network transport (for example
+    ``InProcessTransport`` for an app in this process); ``client`` replaces the whole httpx
+    client (left open on ``close``).
     """
 
     def __init__(
@@ -68,41 +70,14 @@ class RemoteRegistry:
     ) -> None:
         self.location = location.rstrip("/")
         self.settings = settings or Settings.load()
-        self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        bearer: str | None = token or self.settings.token
-        if not bearer and client is None:
-            # After `llm-registry login URL`: the stored session's access token (refreshed).
-            from llm_registry.accounts.credentials import token_for
-
-            bearer = token_for(self.location, transport=transport, timeout=self.settings.request_timeout)
-        if bearer:
-            self._headers["Authorization"] = f"Bearer {bearer}"
-        self._owns_client = client is None
-        self._client = client or httpx.Client(transport=transport, timeout=self.settings.request_timeout)
+        self._connection = ServerConnection(self.location, settings=self.settings, token=token, transport=transport,
+                                            client=client)
         self._closed = False
 
     # ---------------------------------------------------------------- http
     def _request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                  body: Any = None, timeout: float | None = None) -> httpx.Response:
-        headers = dict(self._headers)
-        content = None
-        if body is not None:
-            try:
-                content = orjson.dumps(body)
-            except TypeError as exc:
-                raise ValidationError(f"the document cannot be sent as JSON: {exc}", code="invalid_manifest") from None
-            headers["Content-Type"] = "application/json"
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            response = self._client.request(method, self.location + path, params=query, content=content,
-                                            headers=headers,
-                                            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
-        except httpx.TransportError as exc:
-            raise StorageError(f"cannot reach the registry at {self.location}: {exc}",
-                               code="storage_unavailable") from None
-        if response.status_code >= 400:
-            raise error_from_response(response)
-        return response
+        return self._connection.request(method, path, params=params, body=body, timeout=timeout)
 
     def _get(self, path: str, model: type[M], **params: Any) -> M:
         return model.model_validate_json(self._request("GET", path, params=params).content)
@@ -293,8 +268,7 @@ class RemoteRegistry:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            if self._owns_client:
-                self._client.close()
+            self._connection.close()
 
     def __enter__(self) -> RemoteRegistry:
         return self

@@ -9,8 +9,11 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from llm_registry.api.rest.limits import RateLimitHeaders
+from llm_registry.domain.access import Actor, Role
 from llm_registry.ratelimit.interfaces import RateLimit, RateLimiter
 from llm_registry.ratelimit.memory import MemoryRateLimiter
+from llm_registry.ratelimit.policy import RateLimitPolicy, RequestThrottle
 from llm_registry.ratelimit.redis import RedisRateLimiter
 from tests.access.conftest import REDIS_URL
 
@@ -32,7 +35,7 @@ def test_a_full_bucket_allows_its_capacity_then_refuses(limiter: RateLimiter) ->
     assert [d.remaining for d in decisions] == [4, 3, 2, 1, 0, 0]
     refused = decisions[-1]
     assert 11 <= refused.retry_after <= 12.5  # one token comes every 12 s
-    headers = refused.headers()
+    headers = RateLimitHeaders().named(refused)
     assert headers["RateLimit-Policy"] == '"default";q=5;w=60'
     assert headers["RateLimit"].startswith('"default";r=0;t=')
     assert headers["Retry-After"] == "12"
@@ -88,3 +91,27 @@ def test_two_redis_limiters_share_buckets(redis_client: redis.Redis, redis_prefi
     assert not second.check("k", limit).allowed
     assert redis_client.pttl(f"{redis_prefix}k") > 0  # buckets expire once full again
     other_client.close()
+
+
+def test_the_policy_sizes_buckets_by_role_and_falls_back_to_anonymous() -> None:
+    policy = RateLimitPolicy.parse("admin=1200, developer=600,anonymous=30", login_per_minute=7)
+    assert policy.by_role[Role.ADMIN] == RateLimit(1200, 60.0, "admin")
+    assert policy.by_role[Role.VIEWER] is policy.anonymous  # a role left out gets the anonymous size
+    assert policy.anonymous == RateLimit(30, 60.0, "anonymous")
+    assert policy.login == RateLimit(7, 60.0, "login")
+    assert RateLimitPolicy.parse("", login_per_minute=10).anonymous.capacity == 60
+    assert len(set(policy.limits())) == 4
+
+
+def test_the_throttle_charges_users_addresses_and_logins_to_buckets_of_their_own(limiter: RateLimiter) -> None:
+    throttle = RequestThrottle(limiter, RateLimitPolicy.parse("viewer=2,anonymous=1", login_per_minute=1))
+    viewer, key = Actor("vera", Role.VIEWER), Actor("vera", Role.VIEWER, api_key_id="01J")
+    assert [throttle.charge_actor(a).allowed for a in (viewer, key, viewer)] == [True, True, False]
+    assert throttle.charge_actor(Actor("other", Role.VIEWER)).allowed  # per user
+    assert throttle.charge_address("10.0.0.1").allowed
+    assert not throttle.charge_address("10.0.0.1").allowed
+    assert throttle.charge_login("10.0.0.1", "vera").allowed  # logins do not share the address's bucket
+    assert not throttle.charge_login("10.0.0.1", "vera").allowed
+    assert throttle.charge_login("10.0.0.1", "other").allowed
+    refused = throttle.charge_actor(viewer)
+    assert RateLimitHeaders(throttle.policy.limits()).named(refused)["RateLimit-Policy"] == '"viewer";q=2;w=60'

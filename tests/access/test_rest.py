@@ -90,6 +90,11 @@ def test_api_keys_over_http_and_revocation_is_immediate(server: Server) -> None:
     assert c.post("/v1/api-keys", json={"name": "x", "role": "admin"},
                   headers=server.headers("developer")).status_code == 403
     assert c.post("/v1/api-keys", json={"name": "x"}, headers=server.headers("user")).status_code == 403
+    every = c.get("/v1/api-keys", params={"all": "true"}, headers=server.headers("developer"))
+    assert every.status_code == 403  # refused, not narrowed to the caller's own keys
+    assert every.json()["code"] == "forbidden"
+    assert [k["id"] for k in c.get("/v1/api-keys", params={"all": "true"},
+                                    headers=server.headers("admin")).json()["items"]] == [key["id"]]
     assert c.delete(f"/v1/api-keys/{key['id']}", headers=server.headers("developer")).status_code == 200
     assert c.get("/v1/models", headers=auth).status_code == 401
 

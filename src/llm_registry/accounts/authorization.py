@@ -1,20 +1,17 @@
 """The authorizer of a registry with accounts: RBAC by role, ownership, namespace grants.
 
 Every transport asks the same questions through this one object: the REST route table names
-the permission a route needs (``require``), and the asset services ask about the resource at
-hand (``require_on``) once they know its namespace and who created it.
+the permission a route needs (``require``), the asset services ask about the resource at
+hand (``require_on``) once they know its namespace and who created it, and the accounts
+services ask before they manage users, keys and grants.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from llm_registry.accounts.interfaces import AccountStore
 from llm_registry.accounts.permissions import Scope, scope_of
 from llm_registry.domain.access import Actor, Role
 from llm_registry.errors import ForbiddenError
-
-if TYPE_CHECKING:
-    from llm_registry.accounts.services import AccountService
 
 
 def owner_username(created_by: str) -> str:
@@ -23,10 +20,10 @@ def owner_username(created_by: str) -> str:
 
 
 class AccountAuthorizer:
-    """Implements ``domain.access.Authorizer`` over the account service's roles and grants."""
+    """Implements ``domain.access.Authorizer`` over the role table and the stored namespace grants."""
 
-    def __init__(self, accounts: AccountService) -> None:
-        self.accounts = accounts
+    def __init__(self, store: AccountStore) -> None:
+        self.store = store
 
     def allows(self, actor: Actor, permission: str) -> bool:
         return scope_of(actor.role, permission) is not None
@@ -41,5 +38,13 @@ class AccountAuthorizer:
             raise ForbiddenError(f"a {actor.role.value} may not {permission}")
         if scope is Scope.OWN and owner is not None and owner_username(owner) != actor.username:
             raise ForbiddenError(f"a {actor.role.value} may {permission} only what it created")
-        if actor.role is not Role.ADMIN and not self.accounts.may_write_namespace(actor, namespace):
+        if not self.may_write_namespace(actor, namespace):
             raise ForbiddenError(f"{actor.username} may not write in namespace {namespace!r}", field="namespace")
+
+    def may_write_namespace(self, actor: Actor, namespace: str) -> bool:
+        """Admins write anywhere; others in namespaces without grants or granted to them."""
+        if actor.role is Role.ADMIN:
+            return True
+        with self.store.read() as tx:
+            grantees = tx.namespace_grantees(namespace)
+        return not grantees or actor.username in grantees

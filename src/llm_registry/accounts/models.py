@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from llm_registry.domain.access import Actor, Role
+from llm_registry.domain.access import Role
 
-__all__ = ["ApiKey", "CreatedApiKey", "NamespaceGrant", "Principal", "Role", "TokenPair", "User"]
-
-# An authenticated identity (a user through a session, or an API key acting for its owner) is
-# the actor of what it does.
-Principal = Actor
+__all__ = ["ApiKey", "CreatedApiKey", "NamespaceGrant", "TokenPair", "User"]
 
 
 class User(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,9 +12,14 @@ from llm_registry.errors import ValidationError
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 _HASHER = PasswordHasher()
-# Verified against when the user does not exist, so that a miss costs as much as a hit
-# and the answer time does not tell which usernames exist.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a miss costs as much as a hit and
+    the answer time does not tell which usernames exist. Made on first use, not at import: a
+    hash costs tens of milliseconds that a process which never checks a password need not pay."""
+    return _HASHER.hash("not a password of anyone")
 
 
 def check_strength(password: str, field: str = "password") -> None:
@@ -30,7 +37,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a None hash (unknown user) costs the same and is False."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

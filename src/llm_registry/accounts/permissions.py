@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from llm_registry.accounts.models import Role
+from llm_registry.domain.access import Role
 
 
 class Scope(StrEnum):

@@ -1,4 +1,4 @@
-"""Principals of credentials checked lately, valid while the database has not changed since.
+"""Actors of credentials checked lately, valid while the database has not changed since.
 
 Every authenticated request reads its session or API key (revoked? owner disabled? role?),
 and that read costs about as much as the request's own. Where the store can say cheaply
@@ -18,14 +18,14 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from llm_registry.accounts.models import Principal
+from llm_registry.domain.access import Actor
 
 MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    principal: Principal
+    actor: Actor
     version: int
     good_until: float  # POSIX time after which the answer must be read again
 
@@ -40,14 +40,14 @@ class RecentCredentials:
     def key(credential: str) -> bytes:
         return hashlib.sha256(credential.encode()).digest()
 
-    def get(self, key: bytes, version: int, now: float) -> Principal | None:
+    def get(self, key: bytes, version: int, now: float) -> Actor | None:
         entry = self._entries.get(key)
         if entry is None or entry.version != version or now >= entry.good_until:
             return None
-        return entry.principal
+        return entry.actor
 
-    def put(self, key: bytes, principal: Principal, version: int, good_until: float) -> None:
+    def put(self, key: bytes, actor: Actor, version: int, good_until: float) -> None:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = _Entry(principal, version, good_until)
+            self._entries[key] = _Entry(actor, version, good_until)

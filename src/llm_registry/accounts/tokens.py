@@ -3,6 +3,9 @@
 The first key signs; every key of the ring verifies, so a token signed before a rotation
 stays valid until it expires as long as its key stays listed. Only HS256 is accepted:
 ``alg: none`` and algorithm confusion are refused by construction.
+
+Times (``iat``, ``nbf``, ``exp``) are those of the signer's clock, the one clock the account
+service is given: PyJWT's own checks against the system time are turned off and made here.
 """
 
 from __future__ import annotations
@@ -10,18 +13,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt.types import Options
 
+from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import UnauthenticatedError, ValidationError
 
 ALGORITHM = "HS256"
 MIN_SECRET_LENGTH = 32
 _REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "iss", "aud", "sid"]
+# Times are checked against the signer's clock (below), not PyJWT's ``time.time()``.
+_DECODE_OPTIONS: Options = {"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_nbf": False, "verify_iat": False}
+_EXPIRED = "the access token has expired; refresh it or log in again"
+_INVALID = "the access token is not valid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +67,9 @@ _VERIFIED_CACHE_SIZE = 4096
 class TokenSigner:
     """Issues and verifies access tokens for one issuer and audience."""
 
-    def __init__(self, keys: list[SigningKey], *, issuer: str, audience: str, ttl_seconds: int) -> None:
+    def __init__(
+        self, keys: list[SigningKey], *, issuer: str, audience: str, ttl_seconds: int, clock: Clock = system_clock
+    ) -> None:
         if not keys:
             raise ValueError("a token signer needs at least one key")
         self.keys = {key.kid: key for key in keys}
@@ -67,14 +77,16 @@ class TokenSigner:
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        self.clock = clock
         # Tokens whose signature and claims were already checked: a client sends the same
         # token on every request, and decoding one costs ~90 µs. Only the signature check is
         # skipped on a hit; expiry is checked again here and revocation by the caller.
         self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
         self._verified_lock = threading.Lock()
 
-    def issue(self, *, username: str, role: str, session_id: str, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
+    def issue(self, *, username: str, role: str, session_id: str) -> str:
+        """A token valid from now (the clock's) for ``ttl_seconds``."""
+        issued = int(self.clock())
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
@@ -89,12 +101,12 @@ class TokenSigner:
         return jwt.encode(claims, self.current.secret, algorithm=ALGORITHM, headers={"kid": self.current.kid})
 
     def verify(self, token: str) -> AccessClaims:
-        """The claims of a valid token; raises UnauthenticatedError for anything else."""
+        """The claims of a token valid now (by the clock); raises UnauthenticatedError for anything else."""
         with self._verified_lock:
             known = self._verified.get(token)
         if known is not None:
-            if known.expires_at <= time.time():
-                raise UnauthenticatedError("the access token has expired; refresh it or log in again")
+            if known.expires_at <= self.clock():
+                raise UnauthenticatedError(_EXPIRED)
             return known
         claims = self._decode(token)
         with self._verified_lock:
@@ -108,22 +120,22 @@ class TokenSigner:
             header = jwt.get_unverified_header(token)
             key = self.keys.get(str(header.get("kid", "")))
             if key is None or header.get("alg") != ALGORITHM:
-                raise UnauthenticatedError("the access token is not valid")
+                raise UnauthenticatedError(_INVALID)
             claims = jwt.decode(
-                token,
-                key.secret,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": _REQUIRED_CLAIMS},
+                token, key.secret, algorithms=[ALGORITHM], audience=self.audience, issuer=self.issuer,
+                options=_DECODE_OPTIONS,
             )
-        except jwt.ExpiredSignatureError:
-            raise UnauthenticatedError("the access token has expired; refresh it or log in again") from None
-        except jwt.PyJWTError:
-            raise UnauthenticatedError("the access token is not valid") from None
+            expires, not_before, issued = int(claims["exp"]), int(claims["nbf"]), int(claims["iat"])
+        except (jwt.PyJWTError, TypeError, ValueError, OverflowError):
+            raise UnauthenticatedError(_INVALID) from None
+        now = self.clock()
+        if expires <= now:
+            raise UnauthenticatedError(_EXPIRED)
+        if not_before > now or issued > now:
+            raise UnauthenticatedError(_INVALID)
         return AccessClaims(
             username=str(claims["sub"]),
             session_id=str(claims["sid"]),
             role=str(claims.get("role", "")),
-            expires_at=int(claims["exp"]),
+            expires_at=expires,
         )

@@ -1,9 +1,9 @@
-"""Access: ``login``, ``logout``, ``admin create-user``, ``api-key create|ls|revoke``, ``audit``."""
+"""Access: ``login``, ``logout``, ``admin create-user``, ``api-key create|ls|revoke``, ``audit``; and
+(from ``cli.users``) ``users …`` and ``grants …``."""
 
 from __future__ import annotations
 
 import getpass
-import sys
 from typing import Annotated, Any
 
 import httpx
@@ -11,47 +11,16 @@ import typer
 
 from llm_registry import bootstrap
 from llm_registry.accounts import credentials
+from llm_registry.cli import users
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
-from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
-from llm_registry.errors import UnauthenticatedError, ValidationError
+from llm_registry.cli.server import PasswordStdin, call, read_password, server_url
+from llm_registry.cli.session import JsonOption, current_state, load_settings
+from llm_registry.cli.users import database_accounts
+from llm_registry.errors import ValidationError
 from llm_registry.problems import error_from_response
 
 admin_app = typer.Typer(help="Administer a registry's database directly (first admin, …).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the logged-in user on a server.", no_args_is_help=True)
-
-PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
-
-
-def _read_password(from_stdin: bool, prompt: str = "Password") -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return getpass.getpass(f"{prompt}: ")
-
-
-def _raise_problem(response: httpx.Response) -> None:
-    if not response.is_success:
-        raise error_from_response(response)
-
-
-def _server(state: CliState) -> str:
-    url = load_settings(state).url
-    if not bootstrap.is_remote(url):
-        raise ValidationError(f"this command talks to a server; {url!r} is not http(s)://", code="invalid_parameter",
-                              field="url")
-    return credentials.server_key(url)
-
-
-def _call(state: CliState, method: str, path: str, **kwargs: Any) -> Any:
-    url = _server(state)
-    settings = load_settings(state)
-    token = settings.token or credentials.token_for(url, timeout=settings.request_timeout)
-    if token is None:
-        raise UnauthenticatedError(f"not logged in to {url}: run `llm-registry login {url}`")
-    with httpx.Client(base_url=url, timeout=settings.request_timeout) as client:
-        response = client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    _raise_problem(response)
-    return response.json() if response.content else None
-
 
 def login(
     ctx: typer.Context,
@@ -63,10 +32,11 @@ def login(
     """Log in to a server; the session is kept in the config folder (mode 0600) and refreshed."""
     state = current_state(ctx, json_output)
     name = username or getpass.getuser()
-    password = _read_password(password_stdin)
+    password = read_password(password_stdin)
     with httpx.Client(base_url=credentials.server_key(url), timeout=load_settings(state).request_timeout) as client:
         response = client.post("/v1/auth/login", json={"username": name, "password": password})
-    _raise_problem(response)
+    if not response.is_success:
+        raise error_from_response(response)
     credentials.store_tokens(url, response.json(), username=name)
     if state.json:
         emit_json({"url": credentials.server_key(url), "username": name})
@@ -80,7 +50,7 @@ def logout(
 ) -> None:
     """End the session with a server and forget its tokens."""
     state = current_state(ctx)
-    server = credentials.server_key(url) if url else _server(state)
+    server = credentials.server_key(url) if url else server_url(state)
     entry = credentials.forget(server)
     if entry is not None:
         try:
@@ -101,18 +71,12 @@ def create_user(
 ) -> None:
     """Create a user in the database at the registry location (no server needed): the first admin."""
     state = current_state(ctx, json_output)
-    settings = load_settings(state)
-    if bootstrap.is_remote(settings.url):
-        raise ValidationError("admin commands work on a database location, not a server", code="invalid_parameter",
-                              field="url")
-    password = _read_password(password_stdin)
-    store = bootstrap.open_store(settings.url, settings)
-    try:
-        user = bootstrap.build_account_service(store, settings).create_user(
-            name, password, role, actor=settings.actor or getpass.getuser()
-        )
-    finally:
-        store.close()
+    if bootstrap.is_remote(load_settings(state).url):
+        raise ValidationError("admin commands work on a database location, not a server (there: users create)",
+                              code="invalid_parameter", field="url")
+    password = read_password(password_stdin)
+    with database_accounts(state) as accounts:
+        user = accounts.create_user(name, password, role)
     if state.json:
         emit_json(user.model_dump(mode="json"))
     else:
@@ -129,7 +93,7 @@ def create_key(
 ) -> None:
     """Create an API key; its secret is printed this once."""
     state = current_state(ctx, json_output)
-    created = _call(state, "POST", "/v1/api-keys", json={"name": name, "role": role, "expires_at": expires})
+    created = call(state, "POST", "/v1/api-keys", body={"name": name, "role": role, "expires_at": expires})
     if state.json:
         emit_json(created)
     else:
@@ -145,7 +109,7 @@ def list_keys(
 ) -> None:
     """List API keys (never their secrets)."""
     state = current_state(ctx, json_output)
-    page = _call(state, "GET", "/v1/api-keys", params={"all": "true"} if every_user else None)
+    page = call(state, "GET", "/v1/api-keys", params={"all": "true"} if every_user else None)
     if state.json:
         emit_json(page)
         return
@@ -159,7 +123,7 @@ def revoke_key(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metavar
                json_output: JsonOption = False) -> None:
     """Revoke an API key; it stops working at once."""
     state = current_state(ctx, json_output)
-    revoked = _call(state, "DELETE", f"/v1/api-keys/{key_id}")
+    revoked = call(state, "DELETE", f"/v1/api-keys/{key_id}")
     if state.json:
         emit_json(revoked)
     else:
@@ -182,7 +146,7 @@ def audit(
     filters: dict[str, Any] = {"actor": actor, "subject": subject, "since": since, "until": until}
     if bootstrap.is_remote(settings.url):
         params = {k: v for k, v in filters.items() if v} | {"type": type or [], "limit": limit}
-        page = _call(state, "GET", "/v1/audit", params=params)
+        page = call(state, "GET", "/v1/audit", params=params)
         items: list[dict[str, Any]] = page["items"]
     else:
         services = bootstrap.build_services(settings)
@@ -205,6 +169,8 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
     app.add_typer(admin_app, name="admin")
     app.add_typer(keys_app, name="api-key")
+    # Users and grants are a module of their own, registered with the other access commands.
+    users.register(app)
 
 
 __all__ = ["register"]

@@ -56,7 +56,7 @@ class RegistryErrorGroup(TyperGroup):
             state = ctx.find_object(CliState)
             location = state.registry if state is not None and state.registry else os.environ.get(URL_VARIABLE)
             secrets = [*location_secrets(location), os.environ.get(TOKEN_VARIABLE, "")]
-            report_error(error, as_json=state is not None and state.json, secrets=secrets)
+            report_error(error, as_json=state is not None and state.json, secrets=secrets, location=location)
             raise typer.Exit(EXIT_ERROR) from None
 
 

@@ -8,6 +8,7 @@ JSON goes to stdout exactly as the models dump it (lists as ``{"items", "next_cu
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from rich.console import Console, RenderableType
 from rich.table import Table
 
-from llm_registry.errors import RegistryError
+from llm_registry.errors import RegistryError, UnauthenticatedError
 
 # Query parameters of a location URL that may carry a secret.
 _SECRET_PARAMETERS = {"password", "passwd", "token", "secret", "api_key", "apikey", "key", "sslpassword"}
@@ -56,16 +57,43 @@ def emit_items(items: Sequence[BaseModel], next_cursor: str | None = None) -> No
     emit_json({"items": [dump(item) for item in items], "next_cursor": next_cursor})
 
 
-def report_error(error: RegistryError, *, as_json: bool, secrets: Iterable[str] = ()) -> None:
-    """Write an error to stderr: ``error: <code>: <message>`` or ``{"error": {...}}``.
+def report_error(
+    error: RegistryError, *, as_json: bool, secrets: Iterable[str] = (), location: str | None = None
+) -> None:
+    """Write an error to stderr: ``error: <code>: <message>`` (and ``hint: …`` when the CLI knows
+    what to do next) or ``{"error": {...}}`` (with ``hint``). ``location`` is the registry the
+    command talked to.
 
     Any of ``secrets`` found in the error is replaced by ``***`` (messages may quote a location).
     """
-    masked = _mask(error.to_dict(), sorted({s for s in secrets if s}, key=len, reverse=True))
+    data = error.to_dict()
+    hint = error_hint(error, location)
+    if hint is not None:
+        # The server's advice is for HTTP clients; the CLI's replaces it.
+        data["message"] = _BEARER_ADVICE.sub("", data["message"])
+        data["hint"] = hint
+    masked = _mask(data, sorted({s for s in secrets if s}, key=len, reverse=True))
     if as_json:
         typer.echo(orjson.dumps({"error": masked}).decode(), err=True)
-    else:
-        typer.echo(f"error: {masked['code']}: {masked['message']}", err=True)
+        return
+    typer.echo(f"error: {masked['code']}: {masked['message']}", err=True)
+    if hint is not None:
+        typer.echo(f"hint: {masked['hint']}", err=True)
+
+
+# How a server's 401 tells an HTTP client what to send.
+_BEARER_ADVICE = re.compile(r":? send `Authorization: Bearer [^`]*`")
+
+
+def error_hint(error: RegistryError, location: str | None) -> str | None:
+    """What a CLI user does next about ``error``, when the message cannot say it: a server that
+    wants credentials wants ``llm-registry login URL`` (or a token in the environment)."""
+    if not isinstance(error, UnauthenticatedError) or not location:
+        return None
+    if not location.startswith(("http://", "https://")) or "llm-registry login" in error.message:
+        return None
+    url = location.rstrip("/")
+    return f"log in with `llm-registry login {url}`, or set LLM_REGISTRY_TOKEN to an access token or API key"
 
 
 def _mask(value: Any, secrets: Sequence[str]) -> Any:

@@ -62,7 +62,7 @@ def run_server(settings: Settings) -> None:
     logging.getLogger("llm_registry.server").info(
         "serving %s on http://%s:%s with %s worker(s), %s", redact_location(settings.url), settings.host,
         settings.port, settings.workers,
-        "without authentication (--no-auth)" if settings.no_auth else "accepting every request as 'anonymous'",
+        "without authentication (--no-auth)" if settings.no_auth else "requiring authentication",
     )
     import uvicorn
 

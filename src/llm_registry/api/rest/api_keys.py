@@ -1,4 +1,5 @@
-"""API keys: create (the secret is answered once), list, revoke."""
+"""API keys: create (the secret is answered once), list, revoke. Who may list or revoke
+whose keys is the service's decision; this module passes what the caller asked."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from llm_registry.accounts.models import ApiKey, CreatedApiKey, Role
-from llm_registry.accounts.permissions import scope_of
-from llm_registry.api.rest.auth import accounts_of
-from llm_registry.api.rest.context import RequestContext, get_context
+from llm_registry.accounts.models import ApiKey, CreatedApiKey
+from llm_registry.accounts.services import AccountService
+from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.api.rest.security import current_principal
 from llm_registry.assets.models import Page
+from llm_registry.domain.access import Role
 
 router = APIRouter(route_class=RegistryRoute, tags=["api-keys"])
+Context = Annotated[RequestContext, Depends(get_context)]
+Accounts = Annotated[AccountService, Depends(get_accounts)]
 
 
 class NewApiKey(BaseModel):
@@ -27,31 +29,27 @@ class NewApiKey(BaseModel):
 
 
 @router.post("/v1/api-keys", status_code=201, response_model=CreatedApiKey, name="create_api_key")
-def create_api_key(request: Request, body: NewApiKey, context: RequestContext = Depends(get_context)) -> Response:
+def create_api_key(request: Request, body: NewApiKey, context: Context, accounts: Accounts) -> Response:
     """A key acting for the caller with at most the caller's role; ``key`` is shown this once."""
-    created = accounts_of(request).create_api_key(
-        current_principal(request), body.name, role=body.role, expires_at=body.expires_at
-    )
+    created = accounts.api_keys.create_api_key(context.actor, body.name, role=body.role, expires_at=body.expires_at)
     return respond(request, created, status_code=201, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/v1/api-keys", response_model=Page[ApiKey], name="list_api_keys")
 def list_api_keys(
     request: Request,
-    all_users: Annotated[bool, Query(alias="all", description="Every user's keys (admins)")] = False,
-    context: RequestContext = Depends(get_context),
+    context: Context,
+    accounts: Accounts,
+    all_users: Annotated[bool, Query(alias="all", description="Every user's keys (needs users:manage)")] = False,
 ) -> Response:
-    principal = current_principal(request)
-    every_user = all_users and scope_of(principal.role, "users:manage") is not None
-    keys = accounts_of(request).list_api_keys(principal, every_user=every_user)
+    """The caller's keys; with ``all=true`` every user's (403 without ``users:manage``)."""
+    keys = accounts.api_keys.list_api_keys(context.actor, every_user=all_users)
     return respond(request, Page[ApiKey](items=keys, next_cursor=None))
 
 
 @router.delete("/v1/api-keys/{key_id}", response_model=ApiKey, name="revoke_api_key")
 def revoke_api_key(
-    request: Request, key_id: Annotated[str, Path(max_length=26)], context: RequestContext = Depends(get_context)
+    request: Request, key_id: Annotated[str, Path(max_length=26)], context: Context, accounts: Accounts
 ) -> Response:
-    """Revoke one of the caller's keys (any key for admins); it stops working at once."""
-    principal = current_principal(request)
-    any_owner = scope_of(principal.role, "users:manage") is not None
-    return respond(request, accounts_of(request).revoke_api_key(principal, key_id, any_owner=any_owner))
+    """Revoke one of the caller's keys (any key with ``users:manage``); it stops working at once."""
+    return respond(request, accounts.api_keys.revoke_api_key(context.actor, key_id))

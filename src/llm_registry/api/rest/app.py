@@ -20,13 +20,27 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute
 
 from llm_registry import bootstrap
-from llm_registry.api.rest import aliases, assets, batch, events, health, prompts, resolve, versions
+from llm_registry.api.rest import (
+    aliases,
+    api_keys,
+    assets,
+    audit,
+    auth,
+    batch,
+    events,
+    health,
+    prompts,
+    resolve,
+    users,
+    versions,
+)
 from llm_registry.api.rest import lineage as lineage_routes
 from llm_registry.api.rest import search as search_routes
 from llm_registry.api.rest.context import MAX_WAITING, Authenticator, ServiceThreads, open_access
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from llm_registry.api.rest.security import install_security
+from llm_registry.api.rest.security import authenticate, build_security
+from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
 
@@ -43,9 +57,12 @@ prompts, pipelines, policies and test suites.
 """
 
 
-def create_app(settings: Settings, *, authenticator: Authenticator | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, authenticator: Authenticator | None = None, clock: Clock = system_clock
+) -> FastAPI:
     """The application serving the registry at ``settings.url``; raises RegistryError when the
-    location is remote, unreachable or its schema is outdated.
+    location is remote, unreachable or its schema is outdated. ``clock`` is the services' one
+    clock (what changes record, and what sessions, keys and tokens are checked against).
 
     Authentication is required (users, sessions, API keys, RBAC, rate limits) unless
     ``settings.no_auth`` says otherwise; an explicit ``authenticator`` replaces all of that
@@ -56,7 +73,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             f"the server needs a database, not another server: {settings.url!r}", code="invalid_parameter",
             field="url",
         )
-    services = bootstrap.build_services(settings, with_accounts=authenticator is None)
+    services = bootstrap.build_services(settings, with_accounts=authenticator is None, clock=clock)
     store = services.store
     service_threads = ServiceThreads(settings.threads, inline_reads=store.backend == "sqlite")
 
@@ -68,7 +85,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
             service_threads.shutdown()
             security = getattr(app.state, "security", None)
             if security is not None:
-                security.limiter.close()
+                security.throttle.close()
             services.close()
 
     app = FastAPI(
@@ -86,6 +103,7 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     app.state.service_threads = service_threads
     app.state.waiting_threads = anyio.CapacityLimiter(MAX_WAITING)
     app.state.authenticator = authenticator or open_access
+    app.state.security = None
     install_error_handlers(app)
     # Routes are tried in order, and the busiest (a version, an alias, a resolve) would otherwise
     # be tried after forty others. They come first: each of their paths has a literal segment
@@ -93,14 +111,20 @@ def create_app(settings: Settings, *, authenticator: Authenticator | None = None
     # request. Then fixed paths, before the ``/v1/{kinds}`` patterns that would also match them.
     for router in (versions.router, aliases.router, resolve.router):
         app.include_router(router)
-    app.state.leading_routes = len(app.router.routes)
+    if authenticator is None:
+        # Users, sessions, keys and the audit log: a server with accounts (authenticating, or
+        # open with --no-auth); an app given its own authenticator has none.
+        for router in (auth.router, users.router, api_keys.router, audit.router):
+            app.include_router(router)
     app.include_router(lineage_routes.router)
     app.include_router(search_routes.router)
     app.include_router(batch.router)
     for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:
-        install_security(app, settings)
+        app.state.security = build_security(services, settings)
+        if app.state.security is not None:
+            app.state.authenticator = authenticate
     _use_problem_media_type(app)
     _flatten_routes(app)
     return app

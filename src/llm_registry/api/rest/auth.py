@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -9,11 +11,14 @@ from starlette.responses import Response
 
 from llm_registry.accounts.models import TokenPair, User
 from llm_registry.accounts.services import AccountService
-from llm_registry.api.rest.context import RequestContext, get_context
+from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.api.rest.security import Security, current_principal
+from llm_registry.api.rest.limits import client_address
+from llm_registry.api.rest.security import Security
 
 router = APIRouter(route_class=RegistryRoute, tags=["auth"])
+Context = Annotated[RequestContext, Depends(get_context)]
+Accounts = Annotated[AccountService, Depends(get_accounts)]
 
 
 class Login(BaseModel):
@@ -33,45 +38,40 @@ class PasswordChange(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
-def accounts_of(request: Request) -> AccountService:
-    accounts: AccountService = request.app.state.accounts
-    return accounts
-
-
 @router.post("/v1/auth/login", response_model=TokenPair, name="login")
-async def login(request: Request, body: Login) -> Response:
+async def login(request: Request, body: Login, accounts: Accounts) -> Response:
     """A new session: a short-lived access token and a refresh token (both shown this once)."""
     security: Security | None = request.app.state.security
     if security is not None:
-        await run_in_threadpool(security.charge_login, request, body.username)
-    pair = await run_in_threadpool(accounts_of(request).login, body.username, body.password)
+        decision = await run_in_threadpool(security.throttle.charge_login, client_address(request), body.username)
+        security.headers.apply(request, decision, "too many login attempts")
+    pair = await run_in_threadpool(accounts.sessions.login, body.username, body.password)
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/v1/auth/refresh", response_model=TokenPair, name="refresh")
-async def refresh(request: Request, body: Refresh) -> Response:
+async def refresh(request: Request, body: Refresh, accounts: Accounts) -> Response:
     """Spend a refresh token for a new pair; reusing a spent one ends the whole session."""
-    pair = await run_in_threadpool(accounts_of(request).refresh, body.refresh_token)
+    pair = await run_in_threadpool(accounts.sessions.refresh, body.refresh_token)
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/v1/auth/logout", status_code=204, name="logout")
-def logout(request: Request, context: RequestContext = Depends(get_context)) -> Response:
+def logout(context: Context, accounts: Accounts) -> Response:
     """End the session of the access token used (API keys are revoked instead)."""
-    accounts_of(request).logout(current_principal(request))
+    accounts.sessions.logout(context.actor)
     return Response(status_code=204)
 
 
 @router.post("/v1/auth/password", status_code=204, name="change_password")
-def change_password(request: Request, body: PasswordChange, context: RequestContext = Depends(get_context)) -> Response:
+def change_password(body: PasswordChange, context: Context, accounts: Accounts) -> Response:
     """Change one's own password; every session of the user ends."""
-    accounts_of(request).change_password(current_principal(request), body.current_password, body.new_password)
+    accounts.users.change_password(context.actor, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
 @router.get("/v1/auth/me", response_model=User, name="whoami")
-def whoami(request: Request, context: RequestContext = Depends(get_context)) -> Response:
+def whoami(request: Request, context: Context, accounts: Accounts) -> Response:
     """The user behind the credentials (role as the credentials grant it)."""
-    principal = current_principal(request)
-    user = accounts_of(request).get_user(principal.username)
-    return respond(request, user.model_copy(update={"role": principal.role}))
+    user = accounts.users.get_user(context.actor.username, actor=context.actor)
+    return respond(request, user.model_copy(update={"role": context.actor.role}))

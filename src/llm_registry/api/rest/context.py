@@ -2,7 +2,8 @@
 
 The actor comes from one dependency, ``get_context``, which asks the app's authenticator
 (``security.authenticate`` on a server with authentication, ``open_access`` without; tests
-may give ``create_app`` their own). Handlers only ever see ``RequestContext``, and call the
+may give ``create_app`` their own). Handlers only ever see ``RequestContext`` (and the
+services, ``get_services`` / ``get_accounts``), and call the
 synchronous services through ``run_service`` (may write), ``run_read`` (only reads) or
 ``run_wait`` (may wait long, as a long-poll does).
 """
@@ -17,13 +18,17 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import anyio
 from fastapi import Request
 
 from llm_registry.domain.access import Actor, Role
+from llm_registry.errors import NotFoundError
 from llm_registry.services import Services
+
+if TYPE_CHECKING:
+    from llm_registry.accounts.services import AccountService
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,6 +68,15 @@ async def get_services(request: Request) -> Services:
     """The app's services (built once by ``create_app``)."""
     services: Services = request.app.state.services
     return services
+
+
+async def get_accounts(request: Request) -> AccountService:
+    """The app's account services; raises NotFoundError on an app built without them (one given
+    its own authenticator mounts no access routes, so only a misrouted call gets here)."""
+    services: Services = request.app.state.services
+    if services.accounts is None:
+        raise NotFoundError("this server has no accounts")
+    return services.accounts
 
 
 def request_id_of(request: Request) -> str:

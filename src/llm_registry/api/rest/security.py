@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 
 from llm_registry import bootstrap
 from llm_registry.accounts.services import AccountService
-from llm_registry.api.rest.context import ANONYMOUS, run_service
-from llm_registry.api.rest.middleware import RESPONSE_HEADERS
+from llm_registry.api.rest.context import run_service
+from llm_registry.api.rest.limits import RateLimitHeaders, client_address
 from llm_registry.domain.access import Actor, Authorizer, Role
-from llm_registry.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
-from llm_registry.ratelimit.interfaces import Decision, RateLimit, RateLimiter
+from llm_registry.errors import ForbiddenError, UnauthenticatedError
 from llm_registry.ratelimit.memory import MemoryRateLimiter
+from llm_registry.ratelimit.policy import RequestThrottle
 from llm_registry.services import Services
 from llm_registry.settings import Settings
 
@@ -91,54 +91,17 @@ def route_key(request: Request) -> str:
     return f"{request.method} {path}"
 
 
-def parse_rate_limits(text: str) -> dict[str, RateLimit]:
-    """``admin=1200,…,anonymous=60`` (requests per minute) as limits by role name."""
-    limits: dict[str, RateLimit] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, count = item.partition("=")
-        limits[name.strip()] = RateLimit(capacity=int(count), window_seconds=60.0, name=name.strip())
-    return limits
-
-
 @dataclass
 class Security:
     """What the authenticator needs, built once per app."""
 
     accounts: AccountService
     authorizer: Authorizer
-    limiter: RateLimiter
-    limits: dict[str, RateLimit]
-    login_limit: RateLimit
+    throttle: RequestThrottle
+    headers: RateLimitHeaders
     anonymous_read: bool
-    default_namespace: str
     # Identify on the event loop (SQLite store and in-memory limiter: nothing that waits).
     identify_inline: bool = False
-
-    def limit_for(self, role: str) -> RateLimit:
-        return self.limits.get(role) or self.limits.get("anonymous") or RateLimit(60)
-
-    def charge(self, request: Request, identity: str, role: str) -> None:
-        """Take a token from the identity's bucket; raises RateLimitedError when empty."""
-        decision = self.limiter.check(identity, self.limit_for(role))
-        _remember(request, decision)
-        if not decision.allowed:
-            raise RateLimitedError(f"too many requests; retry in {decision.retry_after:.0f} s",
-                                   retry_after=decision.retry_after)
-
-    def charge_login(self, request: Request, username: str) -> None:
-        decision = self.limiter.check(f"login:{client_address(request)}:{username}", self.login_limit)
-        _remember(request, decision)
-        if not decision.allowed:
-            raise RateLimitedError("too many login attempts; retry later", retry_after=decision.retry_after)
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _remember(request: Request, decision: Decision) -> None:
-    """Every answer to the request carries the decision's headers (RequestContextMiddleware adds them)."""
-    request.scope.setdefault("state", {})[RESPONSE_HEADERS] = decision.raw_headers()
 
 
 def _bearer(request: Request) -> str | None:
@@ -151,19 +114,35 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def _identify(security: Security, request: Request, bearer: str | None) -> Actor | None:
-    """The principal of the request (None when anonymous), charged to its rate-limit bucket."""
-    if bearer is None:
-        security.charge(request, f"ip:{client_address(request)}", "anonymous")
-        return None
+_AUTHENTICATION_REQUIRED = "authentication required: send `Authorization: Bearer <token or API key>`"
+FIRST_ADMIN_HINT = (
+    "no user exists yet: create the first admin with `llm-registry admin create-user NAME --role admin "
+    "--password-stdin` on the server's database, or set the bootstrap_admin setting"
+)
+
+
+def _identify(security: Security, request: Request, permission: str) -> Actor:
+    """The actor of the request, charged to its rate-limit bucket; raises UnauthenticatedError,
+    which says how to make the first admin while the registry has no user."""
     try:
-        principal = security.accounts.authenticate(bearer)
-    except UnauthenticatedError:
-        # Guessing credentials costs the guesser's address.
-        security.charge(request, f"ip:{client_address(request)}", "anonymous")
-        raise
-    security.charge(request, f"user:{principal.username}", principal.role.value)
-    return principal
+        bearer = _bearer(request)
+        if bearer is None:
+            security.headers.apply(request, security.throttle.charge_address(client_address(request)))
+            if permission == _READ and security.anonymous_read:
+                return ANONYMOUS_VIEWER
+            raise UnauthenticatedError(_AUTHENTICATION_REQUIRED)
+        try:
+            actor = security.accounts.sessions.authenticate(bearer)
+        except UnauthenticatedError:
+            # Guessing credentials costs the guesser's address.
+            security.headers.apply(request, security.throttle.charge_address(client_address(request)))
+            raise
+    except UnauthenticatedError as error:
+        if security.accounts.users.has_users():
+            raise
+        raise UnauthenticatedError(f"{error.message}; {FIRST_ADMIN_HINT}", field=error.field) from None
+    security.headers.apply(request, security.throttle.charge_actor(actor))
+    return actor
 
 
 async def authenticate(request: Request) -> Actor:
@@ -178,84 +157,55 @@ async def authenticate(request: Request) -> Actor:
         raise ForbiddenError(f"{route_key(request)} declares no permission")
     if permission == PUBLIC:
         return ANONYMOUS_VIEWER
-    bearer = _bearer(request)
     if security.identify_inline:
         # SQLite reads and the in-memory limiter never block: a thread hop would cost more
         # than the check (as for the app's own reads; see context.ServiceThreads).
-        principal = _identify(security, request, bearer)
+        actor = _identify(security, request, permission)
     else:
-        principal = await run_service(request, _identify, security, request, bearer)
-    request.state.principal = principal
-    if principal is None:
-        if permission == _READ and security.anonymous_read:
-            return ANONYMOUS_VIEWER
-        raise UnauthenticatedError("authentication required: send `Authorization: Bearer <token or API key>`")
+        actor = await run_service(request, _identify, security, request, permission)
     if permission != AUTHENTICATED:
-        security.authorizer.require(principal, permission)
-    return principal
+        security.authorizer.require(actor, permission)
+    return actor
 
 
-def current_principal(request: Request) -> Actor:
-    """The principal of a request the authenticator let through; in open mode (``--no-auth``)
-    the anonymous caller acts as admin, as in embedded mode."""
-    principal: Actor | None = getattr(request.state, "principal", None)
-    if principal is None:
-        if getattr(request.app.state, "security", None) is None:
-            return ANONYMOUS
-        raise UnauthenticatedError("authentication required")
-    return principal
-
-
-def install_security(app: FastAPI, settings: Settings) -> None:
-    """Mount the access routes and, unless ``settings.no_auth``, require authentication.
-
-    Call from ``create_app`` after ``app.state.store`` and ``app.state.service`` exist.
-    """
-    from llm_registry.api.rest import api_keys, audit, auth, users
-
-    services: Services = app.state.services
+def build_security(services: Services, settings: Settings) -> Security | None:
+    """What ``authenticate`` needs on a server with accounts, or None in open mode
+    (``settings.no_auth``). Creates the ``bootstrap_admin`` when there is no user yet."""
     accounts = services.accounts
     authorizer = services.context.authorizer
-    # create_app builds both for a server with authentication.
-    assert accounts is not None
-    assert authorizer is not None
-    app.state.accounts = accounts
-    before = len(app.router.routes)
-    for router in (auth.router, users.router, api_keys.router, audit.router):
-        app.include_router(router)
-    # Fixed paths must match before the app's ``/v1/{kinds}`` patterns would take them (after the
-    # leading routes, which cannot; see create_app).
-    routes = app.router.routes
-    leading = getattr(app.state, "leading_routes", 0)
-    routes[:] = routes[:leading] + routes[before:] + routes[leading:before]
+    if accounts is None or authorizer is None:
+        raise ValueError("a server with authentication needs services built with accounts")
     if settings.bootstrap_admin:
         name, _, password = settings.bootstrap_admin.partition(":")
-        if accounts.ensure_admin(name, password) is not None:
+        if accounts.users.ensure_admin(name, password) is not None:
             _log.warning("bootstrap admin %r created; unset bootstrap_admin now", name)
     if settings.no_auth:
-        app.state.security = None
-        return
+        return None
+    if not accounts.users.has_users():
+        _log.warning(
+            "no user exists: every request will be refused (401) until the first admin is created with "
+            "`llm-registry admin create-user NAME --role admin --password-stdin` on this database, "
+            "or the bootstrap_admin setting is set"
+        )
     if not settings.jwt_secret:
         _log.warning("jwt_secret is not set: tokens are signed with a random key of this process only")
-    limiter = bootstrap.build_rate_limiter(settings)
-    app.state.security = Security(
+    throttle = bootstrap.build_request_throttle(settings)
+    return Security(
         accounts=accounts,
         authorizer=authorizer,
-        limiter=limiter,
-        limits=parse_rate_limits(settings.rate_limits),
-        login_limit=RateLimit(capacity=settings.login_rate_limit, window_seconds=60.0, name="login"),
+        throttle=throttle,
+        headers=RateLimitHeaders(throttle.policy.limits()),
         anonymous_read=settings.anonymous_read,
-        default_namespace=settings.default_namespace,
-        identify_inline=app.state.store.backend == "sqlite" and isinstance(limiter, MemoryRateLimiter),
+        identify_inline=services.store.backend == "sqlite" and isinstance(throttle.limiter, MemoryRateLimiter),
     )
-    app.state.authenticator = authenticate
 
 
 __all__ = [
     "AUTHENTICATED",
     "PUBLIC",
     "ROUTE_PERMISSIONS",
-    "current_principal",
-    "install_security",
+    "Security",
+    "authenticate",
+    "build_security",
     "route_key",
 ]
