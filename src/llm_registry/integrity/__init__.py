@@ -1,0 +1,1 @@
+"""Integrity (DESIGN §2.4): content-addressed blobs, push and pull, signatures, provenance, trust."""
