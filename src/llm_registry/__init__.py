@@ -18,10 +18,10 @@ if TYPE_CHECKING:
         LabelRevision,
         Labels,
         Manifest,
-        Page,
         VersionDocument,
         VersionSummary,
     )
+    from llm_registry.domain.pages import Page
     from llm_registry.errors import (
         ConflictError,
         ForbiddenError,
@@ -43,7 +43,7 @@ __version__ = "0.1.0"
 # not pay for SQLAlchemy, pydantic models and the whole service stack.
 _EXPORTS = {
     **dict.fromkeys(
-        ["Alias", "AssetSummary", "LabelRevision", "Labels", "Manifest", "Page", "VersionDocument", "VersionSummary"],
+        ["Alias", "AssetSummary", "LabelRevision", "Labels", "Manifest", "VersionDocument", "VersionSummary"],
         "llm_registry.assets.models",
     ),
     **dict.fromkeys(
@@ -61,6 +61,7 @@ _EXPORTS = {
         "llm_registry.errors",
     ),
     "Event": "llm_registry.events.models",
+    "Page": "llm_registry.domain.pages",
     "Registry": "llm_registry.registry",
     "Settings": "llm_registry.settings",
 }

@@ -12,17 +12,10 @@ from typing import Any, TypeVar
 from llm_registry import bootstrap
 from llm_registry.assets.changes import LabelChanges
 from llm_registry.assets.manifests import ManifestInput, attach_files, read_manifest
-from llm_registry.assets.models import (
-    Alias,
-    AssetSummary,
-    BatchResult,
-    LabelRevision,
-    Page,
-    VersionDocument,
-    VersionSummary,
-)
+from llm_registry.assets.models import Alias, AssetSummary, BatchResult, LabelRevision, VersionDocument, VersionSummary
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.domain.access import Actor, Role
+from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.search.models import SearchPage, Suggestion

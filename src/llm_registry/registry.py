@@ -13,15 +13,8 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from llm_registry.assets.manifests import ManifestInput
-from llm_registry.assets.models import (
-    Alias,
-    AssetSummary,
-    BatchResult,
-    LabelRevision,
-    Page,
-    VersionDocument,
-    VersionSummary,
-)
+from llm_registry.assets.models import Alias, AssetSummary, BatchResult, LabelRevision, VersionDocument, VersionSummary
+from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.search.models import SearchPage, Suggestion

@@ -29,13 +29,13 @@ from llm_registry.assets.models import (
     BatchItem,
     BatchResult,
     LabelRevision,
-    Page,
     VersionDocument,
     VersionSummary,
 )
 from llm_registry.connection import ServerConnection
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import parse_alias
+from llm_registry.domain.pages import Page
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event

@@ -68,7 +68,7 @@ def test_the_import_reader_sees_imports_inside_functions() -> None:
 
 
 # Spec validation runs the prompt check; prompt rendering reports schema errors as validation does.
-VALIDATION = ["llm_registry.assets.schema_errors", "llm_registry.assets.validation", "llm_registry.prompts.templates"]
+VALIDATION = ["llm_registry.assets.schema_errors", "llm_registry.assets.validation", "llm_registry.assets.templates"]
 
 
 @pytest.mark.parametrize(

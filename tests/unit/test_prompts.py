@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from llm_registry.assets.templates import check_prompt_spec, render_prompt
 from llm_registry.errors import ValidationError
-from llm_registry.prompts.templates import check_prompt_spec, render_prompt
 
 SUPPORT: dict[str, Any] = {
     "template": (

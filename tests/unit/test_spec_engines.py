@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from llm_registry.assets.templates import render_prompt
 from llm_registry.assets.validation import _fast_validator as fast_validator
 from llm_registry.assets.validation import _spec_validator as explaining_validator
 from llm_registry.assets.validation import spec_schema, validate_spec
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
-from llm_registry.prompts.templates import render_prompt
 
 # Patterns on which regex dialects differ: Python's re, ECMA-262 (the JSON Schema default) and
 # Rust's regex. A prompt's variable patterns are applied by Python's re when it is rendered.

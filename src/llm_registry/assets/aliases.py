@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from llm_registry.assets.context import AssetContext
 from llm_registry.assets.interfaces import AliasRow, AssetReader, AssetRow
-from llm_registry.assets.models import Alias, Page, Status
+from llm_registry.assets.models import Alias, Status
 from llm_registry.assets.paging import page_limit
 from llm_registry.assets.resolution import find_by_reference, get_by_reference
 from llm_registry.domain.access import Actor
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.names import parse_alias
+from llm_registry.domain.pages import Page
 from llm_registry.domain.references import LATEST, Reference
 from llm_registry.domain.versions import parse_version
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llm_registry.assets.interfaces import AssetStore
+from llm_registry.assets.interfaces import AssetStore, SearchIndexer
 from llm_registry.domain.access import Actor, Authorizer
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, validate_namespace
 from llm_registry.domain.references import Reference, parse_reference
 from llm_registry.domain.times import Clock, format_epoch, system_clock
 from llm_registry.errors import ValidationError
-from llm_registry.search.interfaces import SearchIndexer
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,3 +255,24 @@ class AssetStore(Protocol):
     def last_event_cursor(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+class SearchIndexer(Protocol):
+    """What the asset services call inside their write transactions (the search domain implements
+    it): each change to the index commits or rolls back with the change to the version."""
+
+    def index_version(self, tx: AssetWriter, row: VersionRow, pinned_assets: Sequence[str]) -> None:
+        """Index a newly registered version; ``pinned_assets`` are the asset ids it pins."""
+        ...
+
+    def index_versions(self, tx: AssetWriter, items: Sequence[tuple[VersionRow, Sequence[str]]]) -> None:
+        """Index newly registered versions at once (a batch), each with the asset ids it pins."""
+        ...
+
+    def update_version(self, tx: AssetWriter, row: VersionRow) -> None:
+        """Re-index a version whose labels or status changed."""
+        ...
+
+    def remove_version(self, tx: AssetWriter, row: VersionRow) -> None:
+        """Drop a version about to be deleted (called before the delete, in its transaction)."""
+        ...

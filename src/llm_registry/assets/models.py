@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,7 +18,6 @@ from llm_registry.domain.kinds import Kind
 _TAG = re.compile(r"[a-z0-9][a-z0-9._:+-]{0,63}")
 _ANNOTATION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
 _SPDX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]{0,63})*")
-T = TypeVar("T")
 
 
 class Relation(StrEnum):
@@ -212,17 +211,9 @@ class LabelRevision(BaseModel):
     created_by: str
 
 
-class Page(BaseModel, Generic[T]):
-    """A page of a list: its items and the cursor of the next page (None at the end)."""
-
-    items: list[T]
-    next_cursor: str | None = None
-
-
 class BatchItem(BaseModel):
     """What became of one document of a batch: ``created``, ``unchanged`` (an identical document
-    was registered already), ``failed`` (``error`` says why), or ``skipped`` (not written: the
-    batch it was in failed as a whole)."""
+    was registered already) or ``failed`` (``error`` says why; only with ``continue_on_error``)."""
 
     index: int
     status: str

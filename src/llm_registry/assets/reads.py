@@ -9,24 +9,17 @@ from typing import Any
 from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
 from llm_registry.assets.interfaces import AssetListRow
-from llm_registry.assets.models import (
-    AssetSummary,
-    LabelRevision,
-    Labels,
-    Page,
-    Status,
-    VersionDocument,
-    VersionSummary,
-)
+from llm_registry.assets.models import AssetSummary, LabelRevision, Labels, Status, VersionDocument, VersionSummary
 from llm_registry.assets.paging import page_limit
 from llm_registry.assets.resolution import get_by_reference
+from llm_registry.assets.templates import render_prompt
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import validate_namespace
+from llm_registry.domain.pages import Page
 from llm_registry.domain.references import Reference
 from llm_registry.domain.times import parse_time
 from llm_registry.errors import NotFoundError, ValidationError
-from llm_registry.prompts.templates import render_prompt
 
 
 class CatalogService:

@@ -14,9 +14,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from llm_registry.assets.schema_errors import json_type_name, schema_error
+from llm_registry.assets.templates import check_prompt_spec
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
-from llm_registry.prompts.templates import check_prompt_spec
 
 __all__ = ["spec_schema", "validate_spec"]
 

@@ -16,8 +16,8 @@ import re
 import time
 from collections.abc import Sequence
 
-from llm_registry.assets.models import Page
 from llm_registry.domain.access import Actor, Authorizer
+from llm_registry.domain.pages import Page
 from llm_registry.domain.references import parse_reference
 from llm_registry.domain.times import parse_time
 from llm_registry.errors import ValidationError

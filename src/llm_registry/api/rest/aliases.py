@@ -23,7 +23,8 @@ from llm_registry.api.rest.params import (
     alias_name,
     asset_reference,
 )
-from llm_registry.assets.models import Alias, Page
+from llm_registry.assets.models import Alias
+from llm_registry.domain.pages import Page
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["aliases"])

@@ -21,8 +21,9 @@ from llm_registry.api.rest.params import (
     NamespacePath,
     asset_reference,
 )
-from llm_registry.assets.models import AssetSummary, Manifest, Page, VersionDocument
+from llm_registry.assets.models import AssetSummary, Manifest, VersionDocument
 from llm_registry.domain.kinds import Kind
+from llm_registry.domain.pages import Page
 from llm_registry.errors import ValidationError
 from llm_registry.services import Services
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from llm_registry.api.rest.context import RequestContext, get_context, get_services
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.assets.models import Page
+from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.services import Services
 

@@ -11,7 +11,7 @@ from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_wait
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import DEFAULT_LIMIT, LimitQuery
-from llm_registry.assets.models import Page
+from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.services import Services
 from llm_registry.settings import Settings

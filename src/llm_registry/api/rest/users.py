@@ -12,8 +12,8 @@ from llm_registry.accounts.models import NamespaceGrant, User
 from llm_registry.accounts.services import AccountService
 from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.assets.models import Page
 from llm_registry.domain.access import Role
+from llm_registry.domain.pages import Page
 
 router = APIRouter(route_class=RegistryRoute, tags=["users"])
 UsernamePath = Annotated[str, Path(max_length=64)]

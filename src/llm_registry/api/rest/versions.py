@@ -23,7 +23,8 @@ from llm_registry.api.rest.params import (
     version_reference,
 )
 from llm_registry.assets.changes import LabelChanges
-from llm_registry.assets.models import LabelRevision, Page, Status, VersionDocument, VersionSummary
+from llm_registry.assets.models import LabelRevision, Status, VersionDocument, VersionSummary
+from llm_registry.domain.pages import Page
 from llm_registry.errors import ValidationError
 from llm_registry.services import Services
 

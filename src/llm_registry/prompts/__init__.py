@@ -1,1 +1,0 @@
-"""Prompt templates: the registration check and sandboxed rendering."""
