@@ -54,6 +54,15 @@ def test_every_method_the_pages_call_exists() -> None:
     assert not unknown, "the docs call methods the Python API does not have:\n" + "\n".join(unknown)
 
 
+def test_the_readme_links_every_page_of_the_docs() -> None:
+    from tests.docs.markdown import DOCS, ROOT
+
+    documentation = (ROOT / "README.md").read_text(encoding="utf-8").split("## Documentation", 1)[1]
+    documentation = documentation.split("\n## ", 1)[0]
+    missing = [page.name for page in sorted(DOCS.glob("*.md")) if f"(docs/{page.name})" not in documentation]
+    assert not missing, f"the README's documentation list does not link: {missing}"
+
+
 def test_the_remote_page_maps_every_method_to_its_requests() -> None:
     from tests.docs.markdown import DOCS
 
