@@ -36,7 +36,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +216,7 @@ class Session:
         # The CLI runs here, never in a shell (which could start a server, or another install).
         assert not any(re.search(r"(^|[\s/])(llm-registry|registry)(\s|$)", segment) for segment in others), (
             f"cannot run {command!r} here: mark its block <!-- not run: REASON -->")
-        assert "&" not in command.replace("&&", ""), f"cannot run {command!r} in the background here"
+        assert not re.search(r"(?<![&>])&(?![&>])", command), f"cannot run {command!r} in the background here"
         if not at:
             return self._bash(command)
         assert len(at) == 1, f"more than one llm-registry in {command!r}"
@@ -245,8 +244,7 @@ class Session:
     def _bash(self, command: str, *, merge: bool = True) -> str:
         # ``(exit N)`` first, so that ``$?`` is the exit code of the previous command.
         completed = subprocess.run(["bash", "-c", f"(exit {self.status}); {command}"], capture_output=True,
-                                   text=True, cwd=self.folder, check=False,
-                                   env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+                                   text=True, cwd=self.folder, check=False)
         self.status = completed.returncode
         return completed.stdout + completed.stderr if merge else completed.stdout
 
