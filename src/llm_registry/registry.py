@@ -56,16 +56,23 @@ class _Opens(type(Protocol)):  # type: ignore[misc]  # the metaclass of protocol
 
 
 class Registry(Protocol, metaclass=_Opens):
-    """A registry, embedded or remote. Use ``Registry.open``; close it (or use ``with``)."""
+    """A registry, embedded or remote. Use ``Registry.open``; close it (or use ``with``).
+
+    ``location`` is where it is, as it was opened. References are ``kind:namespace/name[@selector]``
+    (see the concepts); one that does not parse raises ValidationError (``invalid_reference``)."""
 
     location: str
 
     def register(
         self, manifest: ManifestInput, *, files: Sequence[Path] = (), files_root: Path | None = None
     ) -> VersionDocument:
-        """Register a version document (a mapping, a file path, or YAML/JSON text); idempotent for
-        an identical document. ``files`` are local files described in ``content.files`` (sha256
-        and size), recorded relative to ``files_root`` when given, else by file name."""
+        """Register a version document: a mapping, a path (a ``Path``, or a string naming a
+        ``.yaml``, ``.yml`` or ``.json`` file) or YAML/JSON text. Idempotent: an identical document
+        answers the registered version and records nothing. ``files`` are local files described in
+        ``content.files`` (sha256 and size), recorded relative to ``files_root`` when given, else by
+        file name. Raises ValidationError (the field to blame), NotFoundError
+        (``dependency_not_found``) or ConflictError (``version_conflict``: the version exists with
+        other immutable fields)."""
         ...
 
     def register_many(
@@ -85,15 +92,18 @@ class Registry(Protocol, metaclass=_Opens):
         ...
 
     def get(self, ref: str, *, as_of: str | None = None) -> VersionDocument:
-        """The version a reference chooses (labels as of a time when given)."""
+        """The version a reference chooses, with its labels as of an ISO-8601 time when ``as_of``
+        is given; raises NotFoundError (``asset_not_found``, ``version_not_found``)."""
         ...
 
     def resolve(self, ref: str) -> VersionDocument:
-        """The version a reference chooses."""
+        """The version a reference chooses (exact, range, alias, digest or latest); raises
+        NotFoundError (``asset_not_found``, ``version_not_found``)."""
         ...
 
     def asset(self, ref: str) -> AssetSummary:
-        """An asset (``kind:ns/name``): aliases, latest, version count."""
+        """An asset (``kind:ns/name``): aliases, latest, version count; raises NotFoundError
+        (``asset_not_found``)."""
         ...
 
     def assets(
@@ -103,7 +113,8 @@ class Registry(Protocol, metaclass=_Opens):
         ...
 
     def versions(self, ref: str, *, cursor: str | None = None, limit: int = 100) -> Page[VersionSummary]:
-        """An asset's versions, highest SemVer precedence first."""
+        """An asset's versions, highest SemVer precedence first; raises NotFoundError
+        (``asset_not_found``)."""
         ...
 
     def label(
@@ -120,7 +131,9 @@ class Registry(Protocol, metaclass=_Opens):
     ) -> VersionDocument:
         """Change labels as a new revision: ``tags`` are added, ``untags`` removed, ``set_tags``
         replaces the whole list; an annotation set to None is removed; ``""`` clears the
-        description, license or card (the model or dataset card, Markdown)."""
+        description, license or card (the model or dataset card, Markdown). Answers the version
+        with its new labels; a change that changes nothing records nothing. Raises
+        ValidationError for a bad label."""
         ...
 
     def label_history(self, ref: str) -> list[LabelRevision]:
@@ -128,23 +141,31 @@ class Registry(Protocol, metaclass=_Opens):
         ...
 
     def deprecate(self, ref: str, *, message: str | None = None, replacement: str | None = None) -> VersionDocument:
-        """Mark a version deprecated (ranges still choose it), with a message and a replacement."""
+        """Mark a version deprecated (ranges still choose it), with a message and a replacement
+        (deprecating again replaces them); raises ConflictError (``invalid_status_change``) for a
+        yanked one."""
         ...
 
     def yank(self, ref: str, *, reason: str | None = None) -> VersionDocument:
-        """Yank a version: kept and fetchable by exact version, never chosen by a range."""
+        """Yank a version: kept and fetchable by exact version, never chosen by a range; raises
+        ConflictError (``invalid_status_change``) when it is yanked already."""
         ...
 
     def restore(self, ref: str) -> VersionDocument:
-        """Make a deprecated or yanked version active again."""
+        """Make a deprecated or yanked version active again; raises ConflictError
+        (``invalid_status_change``) for an active one."""
         ...
 
     def delete(self, ref: str, *, force: bool = False) -> VersionDocument:
-        """Delete an exact version (refused while others pin it, unless ``force``); answers what was deleted."""
+        """Delete an exact version; answers what was deleted. Raises ConflictError
+        (``has_dependents``) while other versions pin it, unless ``force`` (their pins then
+        point at nothing)."""
         ...
 
     def set_alias(self, ref: str, alias: str, version: str) -> Alias:
-        """Point an alias of the asset ``ref`` at an exact version."""
+        """Point an alias of the asset ``ref`` at an exact version, creating or moving it; raises
+        ValidationError (``invalid_alias``: ``latest`` cannot be set) and ConflictError
+        (``invalid_status_change``) for a yanked version."""
         ...
 
     def remove_alias(self, ref: str, alias: str) -> None:
@@ -156,7 +177,8 @@ class Registry(Protocol, metaclass=_Opens):
         ...
 
     def render(self, ref: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Render a prompt: ``{"text": …}`` or ``{"messages": […]}``."""
+        """Render a prompt: ``{"text": …}`` or ``{"messages": […]}``, the variables' defaults
+        applied; raises ValidationError (``invalid_variables``, ``not_a_prompt``)."""
         ...
 
     def events(
@@ -185,30 +207,42 @@ class Registry(Protocol, metaclass=_Opens):
         cursor: str | None = None,
         limit: int = 20,
     ) -> SearchPage:
-        """Versions matching a text query and a filter (latest per asset unless ``all_versions``),
-        with facet counts; ``next_cursor`` continues."""
+        """Versions matching every word of ``query`` and the ``filter`` expression, the current
+        version of each asset unless ``all_versions``; ``sort`` is ``relevance`` (the default with
+        words), ``created`` (without), ``updated``, ``name`` or ``popularity``. The first page
+        counts the values of each of ``facets``; ``next_cursor`` continues. Raises
+        ValidationError (``invalid_filter``, ``invalid_cursor``, ``invalid_parameter``)."""
         ...
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
-        """Completions for a search box: asset names, then tags."""
+        """Completions for a search box: asset names starting with ``prefix`` (most pinned
+        first), then tags."""
         ...
 
     def lineage(
         self, ref: str, *, direction: str = "both", depth: int | None = None, relations: Sequence[str] = ()
     ) -> LineageGraph:
-        """The pinned-dependency graph around a version: ``up`` (its pins), ``down`` (its dependents) or both."""
+        """The pinned-dependency graph around a version: ``up`` (its pins), ``down`` (its
+        dependents) or ``both``, at most ``depth`` edges away (default: all, at most 100), following
+        only ``relations`` when given; the root is the first node. Raises NotFoundError when the
+        reference chooses no version."""
         ...
 
     def impact(self, ref: str) -> ImpactReport:
-        """Every version that depends on this one, directly or transitively, with the path."""
+        """Every version that pins this one, directly or transitively, nearest first, each with
+        its depth, the relation of its last edge and the shortest path to it; raises
+        NotFoundError when the reference chooses no version."""
         ...
 
     def lock(self, refs: Sequence[str]) -> Lockfile:
-        """The transitive closure of the pins of ``refs``, with digests."""
+        """The lockfile of ``refs``: each resolved, and the transitive closure of their pins, with
+        digests; raises NotFoundError for a reference that chooses no version."""
         ...
 
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
-        """Check a lockfile: every entry ok, missing, digest_changed or yanked."""
+        """Check a lockfile (as ``lock`` made it, or its JSON data): each entry ``ok``,
+        ``missing``, ``digest_changed`` or ``yanked``, and ``ok`` when all are; raises
+        ValidationError (``invalid_parameter``, field ``lock``) for data that is not a lockfile."""
         ...
 
     def close(self) -> None:

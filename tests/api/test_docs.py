@@ -27,3 +27,61 @@ def test_docs_link_each_other() -> None:
         for link in links:
             assert f"({link})" in text, f"{name} does not link {link}"
         assert "/openapi.json" in (DOCS / "api.md").read_text()
+
+
+# A method and a path (`GET /v1/resolve?ref=`), a URL of the local server in an example, or a
+# path alone in backticks (`/v1/search`, `/health`; `/v1/auth/...` is every path under it).
+NAMED_ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD)\s+(/[^\s`'\"|),]*)")
+LOCAL_URL = re.compile(r"https?://127\.0\.0\.1:\d+(/[^\s`'\"]*)")
+PATH_SPAN = re.compile(r"`(/v1/[^`\s]*|/[a-z][\w.-]*)`")
+
+
+def documented_routes() -> list[tuple[str, str | None, str]]:
+    """(page, method or None, path without its query) for every route the pages name."""
+    from tests.docs.markdown import PAGES, page_name
+
+    found: list[tuple[str, str | None, str]] = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        named = [(m.group(1), m.group(2)) for m in NAMED_ROUTE.finditer(text)]
+        bare = [(None, m.group(1)) for pattern in (LOCAL_URL, PATH_SPAN) for m in pattern.finditer(text)]
+        found += [(page_name(page), method, _without_query(path)) for method, path in named + bare]
+    return found
+
+
+def _without_query(path: str) -> str:
+    path = path.split("?")[0]
+    return path if path.endswith(("...", "…")) else path.rstrip(".,:;")
+
+
+def test_every_route_the_docs_name_exists(tmp_path: Path) -> None:
+    from llm_registry.api.rest.app import create_app
+    from llm_registry.settings import Settings
+
+    # The whole app, access routes included (the `app` fixture authenticates its own way, without them).
+    app = create_app(Settings.load({"url": str(tmp_path / "registry"), "no_auth": True}, environ={}))
+    try:
+        served = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+        served |= {("GET", str(app.openapi_url)), ("GET", str(app.docs_url))}
+    finally:
+        app.state.store.close()
+
+    def template(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path)
+
+    def exists(method: str | None, path: str) -> bool:
+        if path.endswith(("...", "…")):
+            prefix = path.rstrip(".…")
+            return any(template(p).startswith(template(prefix)) for _, p in served)
+        wanted = template(path)
+        for served_method, served_path in served:
+            pattern = re.escape(template(served_path)).replace(r"\{\}", r"[^/]+")
+            if method in (None, served_method) and re.fullmatch(pattern, wanted):
+                return True
+        return False
+
+    documented = documented_routes()
+    assert any(page == "docs/api.md" for page, _, _ in documented)
+    missing = sorted({f"{page}: {method or ''} {path}".replace("  ", " ") for page, method, path in documented
+                      if not exists(method, path)})
+    assert not missing, "the docs name routes the server does not have:\n" + "\n".join(missing)
