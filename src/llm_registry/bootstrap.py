@@ -1,20 +1,24 @@
 """One place builds everything from settings: the store, the services over it, the account
-service and its authorizer, the rate limiter."""
+service and its authorizer, the rate limiter.
+
+Each piece is imported when it is built: the CLI loads this module at start-up, and a registry
+of one backend never loads the other's driver.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llm_registry.assets.context import AssetContext
-from llm_registry.assets.store_sql import SqlAssetStore
-from llm_registry.domain.access import Authorizer
 from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
 
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
+    from llm_registry.assets.context import AssetContext
+    from llm_registry.assets.store_sql import SqlAssetStore
+    from llm_registry.domain.access import Authorizer
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
     from llm_registry.search.services import SearchService
@@ -79,6 +83,7 @@ def build_services(
     """Every service over the registry at ``location`` (default ``settings.url``), or over an
     open ``store`` (which the services then own). ``with_accounts`` adds the account service,
     and with it the authorizer every asset service asks (ownership and namespace grants)."""
+    from llm_registry.assets.context import AssetContext
     from llm_registry.events.services import EventService
     from llm_registry.services import Services
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
 from llm_registry import bootstrap
-from llm_registry.accounts import credentials
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
 from llm_registry.errors import UnauthenticatedError, ValidationError
-from llm_registry.problems import error_from_response
+
+if TYPE_CHECKING:
+    import httpx
 
 admin_app = typer.Typer(help="Administer a registry's database directly (first admin, …).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the logged-in user on a server.", no_args_is_help=True)
@@ -29,11 +29,15 @@ def _read_password(from_stdin: bool, prompt: str = "Password") -> str:
 
 
 def _raise_problem(response: httpx.Response) -> None:
+    from llm_registry.problems import error_from_response
+
     if not response.is_success:
         raise error_from_response(response)
 
 
 def _server(state: CliState) -> str:
+    from llm_registry.accounts import credentials
+
     url = load_settings(state).url
     if not bootstrap.is_remote(url):
         raise ValidationError(f"this command talks to a server; {url!r} is not http(s)://", code="invalid_parameter",
@@ -42,6 +46,10 @@ def _server(state: CliState) -> str:
 
 
 def _call(state: CliState, method: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
+    from llm_registry.accounts import credentials
+
     url = _server(state)
     settings = load_settings(state)
     token = settings.token or credentials.token_for(url, timeout=settings.request_timeout)
@@ -61,6 +69,10 @@ def login(
     json_output: JsonOption = False,
 ) -> None:
     """Log in to a server; the session is kept in the config folder (mode 0600) and refreshed."""
+    import httpx
+
+    from llm_registry.accounts import credentials
+
     state = current_state(ctx, json_output)
     name = username or getpass.getuser()
     password = _read_password(password_stdin)
@@ -79,6 +91,10 @@ def logout(
     url: Annotated[str | None, typer.Argument(help="The server (default: the registry location).")] = None,
 ) -> None:
     """End the session with a server and forget its tokens."""
+    import httpx
+
+    from llm_registry.accounts import credentials
+
     state = current_state(ctx)
     server = credentials.server_key(url) if url else _server(state)
     entry = credentials.forget(server)
