@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.assets.context import AssetContext
     from llm_registry.assets.store_sql import SqlAssetStore
+    from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.access import Authorizer
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
@@ -33,25 +34,32 @@ def is_remote(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 
 
-def create_store(location: str, settings: Settings) -> SqlAssetStore:
-    """The store for a folder, ``sqlite:///FILE`` or ``postgresql://…`` (schema not checked)."""
+def sqlite_path(location: str) -> Path | None:
+    """The database file of a folder or ``sqlite:///FILE`` location (None: PostgreSQL); raises
+    ValidationError for a location that is neither (nor a server)."""
     if location.startswith(POSTGRES_SCHEMES):
-        from llm_registry.assets.store_postgres import PostgresAssetStore
-
-        return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
+        return None
     if location.startswith("sqlite:///"):
-        path = Path(location.removeprefix("sqlite:///"))
-    elif "://" in location:
+        return Path(location.removeprefix("sqlite:///"))
+    if "://" in location:
         raise ValidationError(
             f"unsupported registry location {location!r}: use a folder, sqlite:///FILE, postgresql://… or http(s)://…",
             code="invalid_parameter",
             field="url",
         )
-    else:
-        folder = Path(location).expanduser()
-        if folder.exists() and not folder.is_dir():
-            raise ValidationError(f"{folder} is not a folder", code="invalid_parameter", field="url")
-        path = folder / SQLITE_FILE
+    folder = Path(location).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"{folder} is not a folder", code="invalid_parameter", field="url")
+    return folder / SQLITE_FILE
+
+
+def create_store(location: str, settings: Settings) -> SqlAssetStore:
+    """The store for a folder, ``sqlite:///FILE`` or ``postgresql://…`` (schema not checked)."""
+    path = sqlite_path(location)
+    if path is None:
+        from llm_registry.assets.store_postgres import PostgresAssetStore
+
+        return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
     from llm_registry.assets.store_sqlite import SqliteAssetStore
 
     return SqliteAssetStore(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -70,6 +78,18 @@ def open_store(location: str, settings: Settings) -> SqlAssetStore:
         store.close()
         raise
     return store
+
+
+def open_read_store(location: str, settings: Settings) -> SqliteReadStore | None:
+    """A store that reads versions with the ``sqlite3`` module alone, for a SQLite database that
+    exists at this release's schema; None for any other (``open_store`` creates, checks or
+    refuses it). Raises ValidationError for a location that is not a database's."""
+    path = sqlite_path(location)
+    if path is None:
+        return None
+    from llm_registry.assets.store_sqlite_read import SqliteReadStore
+
+    return SqliteReadStore.open(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
 def build_services(
