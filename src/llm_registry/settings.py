@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +83,8 @@ class Settings(BaseModel):
     ``Settings.load`` reads the config file and the environment as well.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # defer_build: the validators are built when settings are first made, not for --help.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
     url: str = setting(
         "./.llm-registry",
@@ -242,6 +242,8 @@ def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The top-level table of a TOML config file; raises ValidationError when it cannot be read."""
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
