@@ -4,6 +4,7 @@ schema; database errors leave it as StorageError."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from llm_registry import bootstrap
+from llm_registry.assets import store_sqlite_read
 from llm_registry.assets.interfaces import VersionReader
 from llm_registry.assets.store_sqlite_read import SqliteReadStore
 from llm_registry.domain.kinds import Kind
@@ -22,6 +24,7 @@ from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import StorageError
 from llm_registry.settings import Settings
 from llm_registry.storage import migrate
+from llm_registry.storage.schema import versions
 from tests.foundation.conftest import depends, model
 
 VERSIONS = ["1.1.0", "1.0.0", "1.2.0", "1.3.0-beta.1", "2.0.0-rc.2", "1.1.5", "2.0.0-rc.1", "0.9.0", "1.0.1+build.3",
@@ -71,6 +74,13 @@ def ids(registry: EmbeddedRegistry) -> list[str]:
         asset = tx.find_asset(Kind.MODEL, LLAMA)
         assert asset is not None
         return [row.id for row in tx.list_versions(asset.id, before=None, limit=100)]
+
+
+def test_it_reads_every_column_of_versions_in_table_order() -> None:
+    selected = store_sqlite_read.VERSION_BY_ID.partition("assets.kind")[0]
+    assert re.findall(r"versions\.(\w+)", selected) == [column.name for column in versions.c], (
+        "a column of `versions` changed: update the statements of assets/store_sqlite_read.py and its _version_row"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
