@@ -17,6 +17,8 @@ from llm_registry.settings import Settings
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.assets.context import AssetContext
+    from llm_registry.assets.interfaces import VersionStore
+    from llm_registry.assets.reads import VersionCatalog
     from llm_registry.assets.store_sql import SqlAssetStore
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.access import Authorizer
@@ -90,6 +92,14 @@ def open_read_store(location: str, settings: Settings) -> SqliteReadStore | None
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
 
     return SqliteReadStore.open(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def build_version_catalog(store: VersionStore, settings: Settings) -> VersionCatalog:
+    """get, resolve and an asset's versions over a store that reads versions (``open_read_store``)."""
+    from llm_registry.assets.context import ReadContext
+    from llm_registry.assets.reads import VersionCatalog
+
+    return VersionCatalog(ReadContext(store, default_namespace=settings.default_namespace))
 
 
 def build_services(

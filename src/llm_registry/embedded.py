@@ -67,10 +67,7 @@ class EmbeddedRegistry:
         """What answers get, resolve and versions: the read store's catalog, else the services'."""
         if self._read_store is None:
             return self.services.catalog
-        from llm_registry.assets.context import ReadContext
-        from llm_registry.assets.reads import VersionCatalog
-
-        return VersionCatalog(ReadContext(self._read_store, default_namespace=self.settings.default_namespace))
+        return bootstrap.build_version_catalog(self._read_store, self.settings)
 
     @property
     def services(self) -> Services:
