@@ -1,20 +1,27 @@
 """One place builds everything from settings: the store, the services over it, the account
-service and its authorizer, the rate limiter."""
+service and its authorizer, the rate limiter.
+
+Each piece is imported when it is built: the CLI loads this module at start-up, and a registry
+of one backend never loads the other's driver.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llm_registry.assets.context import AssetContext
-from llm_registry.assets.store_sql import SqlAssetStore
-from llm_registry.domain.access import Authorizer
 from llm_registry.domain.times import Clock, system_clock
 from llm_registry.errors import ValidationError
 from llm_registry.settings import Settings
 
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
+    from llm_registry.assets.context import AssetContext
+    from llm_registry.assets.interfaces import VersionStore
+    from llm_registry.assets.reads import VersionCatalog
+    from llm_registry.assets.store_sql import SqlAssetStore
+    from llm_registry.assets.store_sqlite_read import SqliteReadStore
+    from llm_registry.domain.access import Authorizer
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
     from llm_registry.ratelimit.policy import RequestThrottle
@@ -30,33 +37,41 @@ def is_remote(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 
 
-def create_store(location: str, settings: Settings) -> SqlAssetStore:
-    """The store for a folder, a SQLite file or ``postgresql://…`` (schema not checked)."""
+def sqlite_path(location: str) -> Path | None:
+    """The database file of a folder or SQLite location (None: PostgreSQL); raises
+    ValidationError for a location that is neither (nor a server)."""
     if location.startswith(POSTGRES_SCHEMES):
-        from llm_registry.assets.store_postgres import PostgresAssetStore
-
-        return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
+        return None
     if not location.strip():
         raise ValidationError("the registry location is empty", code="invalid_parameter", field="url")
     if location.startswith("sqlite:"):
-        path = sqlite_path(location)
-    elif "://" in location:
+        return sqlite_url_path(location)
+    if "://" in location:
         raise ValidationError(
-            f"unsupported registry location {location!r}: use a folder, sqlite:///FILE, postgresql://… or http(s)://…",
+            f"unsupported registry location {location!r}: use a folder, sqlite:///FILE, postgresql://… or "
+            "http(s)://…",
             code="invalid_parameter",
             field="url",
         )
-    else:
-        folder = Path(location).expanduser()
-        if folder.exists() and not folder.is_dir():
-            raise ValidationError(f"{folder} is not a folder", code="invalid_parameter", field="url")
-        path = folder / SQLITE_FILE
+    folder = Path(location).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ValidationError(f"{folder} is not a folder", code="invalid_parameter", field="url")
+    return folder / SQLITE_FILE
+
+
+def create_store(location: str, settings: Settings) -> SqlAssetStore:
+    """The store for a folder, a SQLite file or ``postgresql://…`` (schema not checked)."""
+    path = sqlite_path(location)
+    if path is None:
+        from llm_registry.assets.store_postgres import PostgresAssetStore
+
+        return PostgresAssetStore(location, pool_size=settings.postgres_pool_size)
     from llm_registry.assets.store_sqlite import SqliteAssetStore
 
     return SqliteAssetStore(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
-def sqlite_path(location: str) -> Path:
+def sqlite_url_path(location: str) -> Path:
     """The file of a ``sqlite:`` location, as people write them: ``sqlite:///srv/reg/x.db`` is the
     absolute ``/srv/reg/x.db`` (as in a ``file:`` URL; SQLAlchemy's four slashes mean the same),
     ``sqlite:x.db`` or ``sqlite:./data/x.db`` a file relative to the current folder."""
@@ -91,6 +106,26 @@ def open_store(location: str, settings: Settings) -> SqlAssetStore:
     return store
 
 
+def open_read_store(location: str, settings: Settings) -> SqliteReadStore | None:
+    """A store that reads versions with the ``sqlite3`` module alone, for a SQLite database that
+    exists at this release's schema; None for any other (``open_store`` creates, checks or
+    refuses it). Raises ValidationError for a location that is not a database's."""
+    path = sqlite_path(location)
+    if path is None:
+        return None
+    from llm_registry.assets.store_sqlite_read import SqliteReadStore
+
+    return SqliteReadStore.open(path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def build_version_catalog(store: VersionStore, settings: Settings) -> VersionCatalog:
+    """get, resolve and an asset's versions over a store that reads versions (``open_read_store``)."""
+    from llm_registry.assets.context import ReadContext
+    from llm_registry.assets.reads import VersionCatalog
+
+    return VersionCatalog(ReadContext(store, default_namespace=settings.default_namespace))
+
+
 def build_services(
     settings: Settings,
     *,
@@ -102,6 +137,7 @@ def build_services(
     """Every service over the registry at ``location`` (default ``settings.url``), or over an
     open ``store`` (which the services then own). ``with_accounts`` adds the account service,
     and with it the authorizer every asset service asks (ownership and namespace grants)."""
+    from llm_registry.assets.context import AssetContext
     from llm_registry.events.services import EventService
     from llm_registry.services import Services
 

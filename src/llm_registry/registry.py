@@ -10,15 +10,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from llm_registry.assets.manifests import ManifestInput
-from llm_registry.assets.models import Alias, AssetSummary, BatchResult, LabelRevision, VersionDocument, VersionSummary
-from llm_registry.domain.pages import Page
-from llm_registry.events.models import Event
-from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
-from llm_registry.search.models import SearchPage, Suggestion
-from llm_registry.settings import Settings
+if TYPE_CHECKING:
+    from llm_registry.assets.manifests import ManifestInput
+    from llm_registry.assets.models import (
+        Alias,
+        AssetSummary,
+        BatchResult,
+        LabelRevision,
+        VersionDocument,
+        VersionSummary,
+    )
+    from llm_registry.domain.pages import Page
+    from llm_registry.events.models import Event
+    from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
+    from llm_registry.search.models import SearchPage, Suggestion
+    from llm_registry.settings import Settings
 
 
 class _Opens(type(Protocol)):  # type: ignore[misc]  # the metaclass of protocols, known only at run time
@@ -43,6 +51,7 @@ class _Opens(type(Protocol)):  # type: ignore[misc]  # the metaclass of protocol
         session saved by ``llm-registry login``).
         """
         from llm_registry.bootstrap import is_remote
+        from llm_registry.settings import Settings
 
         settings = settings or Settings.load()
         where = str(location) if location is not None else settings.url

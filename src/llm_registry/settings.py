@@ -6,22 +6,31 @@ named as the fields), the environment variable ``LLM_REGISTRY_<NAME>``, and expl
 of the CLI options that mirror a setting and a test derive from the fields. A bad value is refused
 here, when the settings are built, before anything uses it: ``ValidationError`` with code
 ``invalid_parameter`` and the setting as ``field``.
+
+``Settings`` is a plain pydantic model and ``load`` reads the file and the environment itself:
+pydantic-settings, for sources this module never used, cost every start of the CLI ~40 ms
+(its package imports asyncio, ssl, argparse, dotenv…).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidatorFunctionWrapHandler, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from llm_registry.errors import ValidationError
 
@@ -67,14 +76,15 @@ def _flag(value: Any) -> Any:
 Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every setting of the registry, its client and its server; immutable.
 
     ``Settings(name=value, …)`` is the defaults and those values alone (it reads nothing);
     ``Settings.load`` reads the config file and the environment as well.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True)
+    # defer_build: the validators are built when settings are first made, not for --help.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
     url: str = setting(
         "./.llm-registry",
@@ -168,18 +178,6 @@ class Settings(BaseSettings):
     )
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The constructor takes its arguments only; ``load`` chooses the other sources.
-        return (init_settings,)
-
-    @classmethod
     def load(
         cls,
         overrides: Mapping[str, Any] | None = None,
@@ -189,16 +187,10 @@ class Settings(BaseSettings):
     ) -> Settings:
         """Defaults, then the config file, then ``environ`` (None: ``os.environ``), then ``overrides``
         (None values skipped); raises ValidationError for an unknown setting or a bad value."""
-        sources: list[PydanticBaseSettingsSource] = [
-            ValuesSource(cls, _known(dict(overrides or {}), where="")),
-            EnvironmentSource(cls, os.environ if environ is None else environ),
-        ]
-        if config_file is not None:
-            sources.append(ValuesSource(cls, _known(read_config_file(config_file), where=f" in {config_file}")))
-        values: dict[str, Any] = {}
-        for source in reversed(sources):  # the first source wins, as in pydantic-settings
-            values.update(source())
-        return cls(**values)
+        given = _known(dict(overrides or {}), where="")
+        from_environment = environment_values(os.environ if environ is None else environ)
+        from_file = _known(read_config_file(config_file), where=f" in {config_file}") if config_file is not None else {}
+        return cls(**(from_file | from_environment | given))
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump()
@@ -242,37 +234,17 @@ class Settings(BaseSettings):
         return value
 
 
-class ValuesSource(PydanticBaseSettingsSource):
-    """Values given by name (overrides, or a config file's table), as they are."""
-
-    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self.values = dict(values)
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self.values)
-
-
-class EnvironmentSource(PydanticBaseSettingsSource):
-    """The ``LLM_REGISTRY_<NAME>`` variables of ``environ`` (exact names; other variables ignored)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self.environ = environ
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.environ.get(env_var(field_name)), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        found = {name: self.get_field_value(field, name)[0] for name, field in self.settings_cls.model_fields.items()}
-        return {name: value for name, value in found.items() if value is not None}
+def environment_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings set by ``LLM_REGISTRY_<NAME>`` variables of ``environ`` (exact names; other
+    variables ignored)."""
+    found = {name: environ.get(env_var(name)) for name in Settings.model_fields}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The top-level table of a TOML config file; raises ValidationError when it cannot be read."""
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

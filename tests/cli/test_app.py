@@ -14,6 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from llm_registry.cli import main as cli_main
+from llm_registry.cli.commands import load_command_module
 from llm_registry.errors import ConflictError
 from tests.cli.conftest import ACTOR, MODEL, Run, is_group, long_options, walk_commands, write_yaml
 
@@ -118,7 +119,7 @@ def test_a_module_without_register_is_refused(monkeypatch: pytest.MonkeyPatch) -
     module = types.ModuleType("llm_registry_test_empty")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with pytest.raises(TypeError, match="has no register"):
-        cli_main.load_command_module(module.__name__)
+        load_command_module(module.__name__)
 
 
 def test_importing_the_cli_builds_nothing() -> None:

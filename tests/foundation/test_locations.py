@@ -31,7 +31,7 @@ def test_sqlite_without_slashes_is_relative(tmp_path: Path, monkeypatch: pytest.
     with Registry.open("sqlite:data/reg.db", settings=Settings()) as registry:
         registry.register({"kind": "model", "name": "acme/m", "version": "1.0.0"})
     assert (tmp_path / "data" / "reg.db").is_file()
-    assert bootstrap.sqlite_path("sqlite:./x.db") == Path("x.db")
+    assert bootstrap.sqlite_url_path("sqlite:./x.db") == Path("x.db")
 
 
 @pytest.mark.parametrize("location", ["", "   ", "sqlite:", "sqlite:///", "sqlite://host/x.db", "ftp://x"])

@@ -18,7 +18,7 @@ from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.errors import StorageError
 from llm_registry.registry import Registry
 from llm_registry.settings import Settings
-from llm_registry.storage import migrate
+from llm_registry.storage import migrate, revisions
 from llm_registry.storage.tables import UNMODELLED_TABLE_PREFIXES, metadata
 from tests.foundation.conftest import TABLES, database_state, model
 
@@ -58,6 +58,23 @@ def test_sqlite_url_location_works_like_a_folder(tmp_path: Path) -> None:
     assert (tmp_path / "r.db").exists()
     with open_registry(f"sqlite:///{tmp_path / 'r.db'}") as registry:
         assert registry.resolve("model:acme/base").version == "1.0.0"
+
+
+def test_the_scripts_read_without_alembic_have_alembic_s_head() -> None:
+    assert revisions.head_revision() == migrate.head_revision()
+
+
+def test_an_open_at_head_reads_the_revision_without_alembic(location: str, engine: sa.Engine,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    migrate.upgrade(engine)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Alembic was asked about a database at head")
+
+    monkeypatch.setattr(MigrationContext, "configure", refuse)
+    migrate.ensure_schema(engine)
+    with open_registry(location) as registry:
+        registry.register(model())
 
 
 def test_upgrade_is_idempotent(location: str, engine: sa.Engine) -> None:

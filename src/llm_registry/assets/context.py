@@ -4,37 +4,29 @@ default namespace, the clock and the authorizer; and the reference rules they al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from llm_registry.assets.interfaces import AssetStore, SearchIndexer
-from llm_registry.domain.access import Actor, Authorizer
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, validate_namespace
 from llm_registry.domain.references import Reference, parse_reference
 from llm_registry.domain.times import Clock, format_epoch, system_clock
 from llm_registry.errors import ValidationError
 
+if TYPE_CHECKING:
+    from llm_registry.assets.interfaces import AssetStore, SearchIndexer, VersionStore
+    from llm_registry.domain.access import Actor, Authorizer
+
 
 @dataclass(frozen=True, slots=True)
-class AssetContext:
-    """Built once (``bootstrap``) and given to every asset service.
+class ReadContext:
+    """What reading versions needs: a store that reads them and the reference rules (a name
+    without namespace is in ``default_namespace``)."""
 
-    ``search_index`` is kept current inside each write transaction, so search never lags the
-    data. ``authorizer`` decides ownership and namespace grants; None (an embedded registry)
-    lets the process owner do everything.
-    """
-
-    store: AssetStore
-    search_index: SearchIndexer | None = None
+    store: VersionStore
     default_namespace: str = DEFAULT_NAMESPACE
-    clock: Clock = system_clock
-    authorizer: Authorizer | None = None
 
     def __post_init__(self) -> None:
         validate_namespace(self.default_namespace, field="default_namespace")
-
-    def now(self) -> str:
-        """The clock's time in stored form."""
-        return format_epoch(self.clock())
 
     def parse_reference(self, ref: str | Reference, *, field: str = "ref", kind: Kind | None = None) -> Reference:
         if isinstance(ref, Reference):
@@ -51,6 +43,25 @@ class AssetContext:
                 field=field,
             )
         return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class AssetContext(ReadContext):
+    """Built once (``bootstrap``) and given to every asset service.
+
+    ``search_index`` is kept current inside each write transaction, so search never lags the
+    data. ``authorizer`` decides ownership and namespace grants; None (an embedded registry)
+    lets the process owner do everything.
+    """
+
+    store: AssetStore
+    search_index: SearchIndexer | None = None
+    clock: Clock = system_clock
+    authorizer: Authorizer | None = None
+
+    def now(self) -> str:
+        """The clock's time in stored form."""
+        return format_epoch(self.clock())
 
     def authorize(self, actor: Actor, permission: str, *, namespace: str, owner: str | None = None) -> None:
         """Raises ForbiddenError unless ``actor`` may use ``permission`` on a resource of

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
-from llm_registry.events.models import Event
+
+if TYPE_CHECKING:
+    from llm_registry.events.models import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,9 @@ class LabelRevisionRow:
     created_by: str
 
 
-class AssetReader(Protocol):
+class VersionReader(Protocol):
+    """The reads that choose a version by reference and list an asset's versions."""
+
     def find_asset(self, kind: Kind, name: AssetName) -> AssetRow | None: ...
 
     def find_version(self, kind: Kind, name: AssetName, version_key: str) -> VersionRow | None: ...
@@ -148,6 +152,13 @@ class AssetReader(Protocol):
         """A page of versions in descending precedence, strictly below ``before``."""
         ...
 
+    def find_label_revision_at(self, version_id: str, moment: str) -> LabelRevisionRow | None:
+        """The label revision in force at ``moment`` (the last one created at or before it)."""
+        ...
+
+
+class AssetReader(VersionReader, Protocol):
+
     def list_assets(
         self,
         *,
@@ -173,10 +184,6 @@ class AssetReader(Protocol):
         self, version_id: str, *, after: int = 0, limit: int | None = None
     ) -> list[LabelRevisionRow]:
         """A version's label revisions above ``after``, oldest first, at most ``limit`` (None: all)."""
-        ...
-
-    def find_label_revision_at(self, version_id: str, moment: str) -> LabelRevisionRow | None:
-        """The label revision in force at ``moment`` (the last one created at or before it)."""
         ...
 
     def find_asset_path(self, sources: Sequence[str], target: str) -> list[str] | None:
@@ -238,6 +245,19 @@ class AssetWriter(AssetReader, Protocol):
     def append_event(
         self, *, type: str, subject: str, asset: str | None, actor: str, at: str, payload: dict[str, Any]
     ) -> None: ...
+
+
+class VersionStore(Protocol):
+    """A database that can be read for versions; every AssetStore is one."""
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        ...
+
+    def read(self) -> AbstractContextManager[VersionReader]: ...
+
+    def close(self) -> None: ...
 
 
 class AssetStore(Protocol):

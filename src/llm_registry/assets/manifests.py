@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
 from llm_registry.errors import ValidationError
 
@@ -24,6 +23,8 @@ def parse_manifest_text(text: str, *, source: str = "manifest") -> dict[str, Any
         except orjson.JSONDecodeError as exc:
             raise ValidationError(f"{source}: malformed JSON: {exc}", code="invalid_manifest", field=None) from None
     else:
+        import yaml
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from llm_registry.assets import documents
-from llm_registry.assets.context import AssetContext
+from llm_registry.assets.context import AssetContext, ReadContext
 from llm_registry.assets.interfaces import AssetListRow
 from llm_registry.assets.models import AssetSummary, LabelRevision, Labels, Status, VersionDocument, VersionSummary
 from llm_registry.assets.paging import page_limit
 from llm_registry.assets.resolution import get_by_reference
-from llm_registry.assets.templates import render_prompt
 from llm_registry.domain.cursors import decode_cursor, encode_cursor
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import validate_namespace
@@ -22,10 +21,11 @@ from llm_registry.domain.times import parse_time
 from llm_registry.errors import NotFoundError, ValidationError
 
 
-class CatalogService:
-    """Reads versions and assets; raises NotFoundError for what does not exist."""
+class VersionCatalog:
+    """Reads versions by reference and an asset's versions: what a store that reads versions
+    (``VersionStore``) can answer; raises NotFoundError for what does not exist."""
 
-    def __init__(self, context: AssetContext) -> None:
+    def __init__(self, context: ReadContext) -> None:
         self.context = context
 
     def get(self, ref: str | Reference, *, as_of: str | None = None) -> VersionDocument:
@@ -46,6 +46,46 @@ class CatalogService:
     def resolve(self, ref: str | Reference) -> VersionDocument:
         """The version a reference chooses; same rules as ``get``."""
         return self.get(ref)
+
+    def list_versions(
+        self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[VersionSummary]:
+        """An asset's versions in descending SemVer precedence; raises NotFoundError for an unknown asset."""
+        parsed = self.context.asset_reference(ref)
+        before = decode_cursor(cursor, arity=4, types=(int, int, int, str)) if cursor else None
+        limit = page_limit(limit)
+        with self.context.store.read() as tx:
+            asset = tx.find_asset(parsed.kind, parsed.name)
+            if asset is None:
+                raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found", field="ref")
+            rows = tx.list_versions(
+                asset.id, before=(before[0], before[1], before[2], before[3]) if before else None, limit=limit + 1
+            )
+        items = [
+            VersionSummary(
+                version=r.version,
+                digest=r.digest,
+                status=Status(r.status),
+                created_at=r.created_at,
+                created_by=r.created_by,
+                aliases=r.aliases,
+            )
+            for r in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor([last.major, last.minor, last.patch, last.prerelease_key])
+        return Page[VersionSummary](items=items, next_cursor=next_cursor)
+
+
+class CatalogService(VersionCatalog):
+    """Reads versions and assets; raises NotFoundError for what does not exist."""
+
+    context: AssetContext
+
+    def __init__(self, context: AssetContext) -> None:
+        super().__init__(context)
 
     def get_asset(self, ref: str | Reference) -> AssetSummary:
         """An asset with its aliases, latest version and version count; raises NotFoundError."""
@@ -86,37 +126,6 @@ class CatalogService:
             next_cursor = encode_cursor([last.kind.value, last.namespace, last.name])
         return Page[AssetSummary](items=[_summary(r) for r in rows[:limit]], next_cursor=next_cursor)
 
-    def list_versions(
-        self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100
-    ) -> Page[VersionSummary]:
-        """An asset's versions in descending SemVer precedence; raises NotFoundError for an unknown asset."""
-        parsed = self.context.asset_reference(ref)
-        before = decode_cursor(cursor, arity=4, types=(int, int, int, str)) if cursor else None
-        limit = page_limit(limit)
-        with self.context.store.read() as tx:
-            asset = tx.find_asset(parsed.kind, parsed.name)
-            if asset is None:
-                raise NotFoundError(f"no asset {parsed.asset}", code="asset_not_found", field="ref")
-            rows = tx.list_versions(
-                asset.id, before=(before[0], before[1], before[2], before[3]) if before else None, limit=limit + 1
-            )
-        items = [
-            VersionSummary(
-                version=r.version,
-                digest=r.digest,
-                status=Status(r.status),
-                created_at=r.created_at,
-                created_by=r.created_by,
-                aliases=r.aliases,
-            )
-            for r in rows[:limit]
-        ]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = encode_cursor([last.major, last.minor, last.patch, last.prerelease_key])
-        return Page[VersionSummary](items=items, next_cursor=next_cursor)
-
     def list_label_history(
         self, ref: str | Reference, *, cursor: str | None = None, limit: int = 100
     ) -> Page[LabelRevision]:
@@ -144,6 +153,8 @@ class CatalogService:
         parsed = self.context.parse_reference(ref)
         if parsed.kind is not Kind.PROMPT:
             raise ValidationError(f"{parsed} is not a prompt", code="not_a_prompt", field="ref")
+        from llm_registry.assets.templates import render_prompt
+
         document = self.get(parsed)
         return render_prompt(document.spec, dict(variables))
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from llm_registry.assets.interfaces import AssetReader, PinTarget, VersionRow
+from llm_registry.assets.interfaces import PinTarget, VersionReader, VersionRow
 from llm_registry.domain.digests import is_digest
 from llm_registry.domain.references import LATEST, Reference, SelectorType
 from llm_registry.domain.versions import cached_version, version_key
 from llm_registry.errors import NotFoundError, ValidationError
 
 
-def find_by_reference(reader: AssetReader, ref: Reference, *, field: str | None = "ref") -> VersionRow | None:
+def find_by_reference(reader: VersionReader, ref: Reference, *, field: str | None = "ref") -> VersionRow | None:
     """The version ``ref`` chooses, or None. Ranges never choose yanked versions, nor
     prereleases unless the range names one; ``latest`` is the highest active release."""
     selector = ref.selector_type
@@ -30,7 +30,7 @@ def find_by_reference(reader: AssetReader, ref: Reference, *, field: str | None 
     return reader.get_version_by_id(chosen) if chosen is not None else None
 
 
-def _complete_digest(reader: AssetReader, ref: Reference, prefix: str, field: str | None) -> str | None:
+def _complete_digest(reader: VersionReader, ref: Reference, prefix: str, field: str | None) -> str | None:
     """The one digest of the asset's versions that starts with ``prefix`` (None: no such digest);
     raises ValidationError (``ambiguous_reference``) listing the candidates when several do."""
     found = reader.find_digests(ref.kind, ref.name, prefix, limit=_MAX_CANDIDATES + 1)
@@ -48,7 +48,7 @@ def _complete_digest(reader: AssetReader, ref: Reference, prefix: str, field: st
 _MAX_CANDIDATES = 10
 
 
-def _choose_by_number(reader: AssetReader, ref: Reference) -> str | None:
+def _choose_by_number(reader: VersionReader, ref: Reference) -> str | None:
     """The id of the version a range or ``latest`` chooses, read from the precedence index alone."""
     if ref.selector_type is SelectorType.LATEST:
         numbers = reader.iter_version_numbers(ref.kind, ref.name, include_prerelease=False, only_active=True)
@@ -66,7 +66,7 @@ def _choose_by_number(reader: AssetReader, ref: Reference) -> str | None:
 
 
 def get_by_reference(
-    reader: AssetReader, ref: Reference, *, code: str = "version_not_found", field: str | None = None
+    reader: VersionReader, ref: Reference, *, code: str = "version_not_found", field: str | None = None
 ) -> VersionRow:
     """Like ``find_by_reference``; raises NotFoundError saying whether the asset or the version is missing."""
     row = find_by_reference(reader, ref, field=field)
@@ -75,7 +75,7 @@ def get_by_reference(
     return row
 
 
-def get_pin_target(reader: AssetReader, ref: Reference, *, code: str, field: str) -> PinTarget:
+def get_pin_target(reader: VersionReader, ref: Reference, *, code: str, field: str) -> PinTarget:
     """The version a dependency constraint chooses, as its pin records it; the same choice and
     errors as ``get_by_reference``, without reading the whole version when a range chooses."""
     if ref.selector_type in (SelectorType.RANGE, SelectorType.LATEST):
@@ -87,7 +87,7 @@ def get_pin_target(reader: AssetReader, ref: Reference, *, code: str, field: str
     return PinTarget(row.id, row.asset_id, row.version, row.digest)
 
 
-def _not_found(reader: AssetReader, ref: Reference, code: str, field: str | None) -> NotFoundError:
+def _not_found(reader: VersionReader, ref: Reference, code: str, field: str | None) -> NotFoundError:
     """The error for a reference that chose nothing: is the asset or the version missing?"""
     if reader.find_asset(ref.kind, ref.name) is None:
         return NotFoundError(

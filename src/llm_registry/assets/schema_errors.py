@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from jsonschema import ValidationError as SchemaViolation
+from typing import TYPE_CHECKING, Any
 
 from llm_registry.errors import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError as SchemaViolation
 
 __all__ = ["json_path", "json_type_name", "schema_error"]
 

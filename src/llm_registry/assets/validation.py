@@ -1,4 +1,8 @@
-"""Validation of a version's ``spec`` against its kind's JSON Schema (draft 2020-12)."""
+"""Validation of a version's ``spec`` against its kind's JSON Schema (draft 2020-12).
+
+jsonschema (~40 ms to import) is imported when a spec fails, to say why; jinja2 when a prompt's
+templates are checked.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import best_match
 
 from llm_registry.assets.schema_errors import json_type_name, schema_error
-from llm_registry.assets.templates import check_prompt_spec
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = ["spec_schema", "validate_spec"]
 
@@ -42,14 +46,15 @@ def _is_python_regex(instance: object) -> bool:
     return True
 
 
-# The only format our schemas assert (on a prompt's variable patterns); both engines check it with the same function.
-_FORMATS = FormatChecker(formats=())
-_FORMATS.checks("regex")(_is_python_regex)
-
-
 @cache
 def _spec_validator(kind: Kind) -> Draft202012Validator:
-    return Draft202012Validator(spec_schema(kind), format_checker=_FORMATS)
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    # The only format our schemas assert (on a prompt's variable patterns); both engines check it
+    # with the same function.
+    formats = FormatChecker(formats=())
+    formats.checks("regex")(_is_python_regex)
+    return Draft202012Validator(spec_schema(kind), format_checker=formats)
 
 
 @cache
@@ -67,8 +72,12 @@ def validate_spec(kind: Kind, spec: object) -> None:
     # only a spec that fails goes through jsonschema, whose errors carry the path and reason we
     # report. tests/unit/test_spec_engines.py checks that the two agree.
     if not _fast_validator(kind).is_valid(spec):
+        from jsonschema.exceptions import best_match
+
         error = best_match(_spec_validator(kind).iter_errors(spec))
         if error is not None:
             raise schema_error(error, root="spec", code="invalid_spec")
     if kind is Kind.PROMPT:
+        from llm_registry.assets.templates import check_prompt_spec
+
         check_prompt_spec(spec)

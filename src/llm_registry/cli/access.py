@@ -6,18 +6,15 @@ from __future__ import annotations
 import getpass
 from typing import Annotated, Any
 
-import httpx
 import typer
 
 from llm_registry import bootstrap
-from llm_registry.accounts import credentials
 from llm_registry.cli import users
 from llm_registry.cli.output import emit_json, notice, print_table, short_time, table
 from llm_registry.cli.server import PasswordStdin, call, read_password, server_url
 from llm_registry.cli.session import JsonOption, current_state, load_settings
 from llm_registry.cli.users import database_accounts
 from llm_registry.errors import ValidationError
-from llm_registry.problems import error_from_response
 
 admin_app = typer.Typer(help="Administer a registry's database directly (first admin, …).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the logged-in user on a server.", no_args_is_help=True)
@@ -30,6 +27,11 @@ def login(
     json_output: JsonOption = False,
 ) -> None:
     """Log in to a server; the session is kept in the config folder (mode 0600) and refreshed."""
+    import httpx
+
+    from llm_registry.accounts import credentials
+    from llm_registry.problems import error_from_response
+
     state = current_state(ctx, json_output)
     name = username or getpass.getuser()
     password = read_password(password_stdin)
@@ -49,6 +51,10 @@ def logout(
     url: Annotated[str | None, typer.Argument(help="The server (default: the registry location).")] = None,
 ) -> None:
     """End the session with a server and forget its tokens."""
+    import httpx
+
+    from llm_registry.accounts import credentials
+
     state = current_state(ctx)
     server = credentials.server_key(url) if url else server_url(state)
     entry = credentials.forget(server)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.engine import Engine
 
-from llm_registry import bootstrap
 from llm_registry.cli.output import emit_json, notice, redact_location
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
-from llm_registry.errors import ValidationError
-from llm_registry.storage import migrate
-from llm_registry.storage.engine import check_reachable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 db_app = typer.Typer(name="db", help="Inspect and migrate the registry's database schema.", no_args_is_help=True)
 
@@ -21,6 +20,10 @@ db_app = typer.Typer(name="db", help="Inspect and migrate the registry's databas
 @contextmanager
 def _database(state: CliState) -> Iterator[tuple[str, Engine]]:
     """The location (redacted, for printing) and an engine on its database; refuses a remote registry."""
+    from llm_registry import bootstrap
+    from llm_registry.errors import ValidationError
+    from llm_registry.storage.engine import check_reachable
+
     settings = load_settings(state)
     location = settings.url
     if bootstrap.is_remote(location):
@@ -40,6 +43,8 @@ def _database(state: CliState) -> Iterator[tuple[str, Engine]]:
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Migrate the database to this release's schema (creating it when empty)."""
+    from llm_registry.storage import migrate
+
     state = current_state(ctx, json_output)
     with _database(state) as (location, engine):
         before, after = migrate.upgrade(engine)
@@ -54,6 +59,8 @@ def upgrade(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @db_app.command("current")
 def current(ctx: typer.Context, json_output: JsonOption = False) -> None:
     """Show the database's schema revision and the one this release needs."""
+    from llm_registry.storage import migrate
+
     state = current_state(ctx, json_output)
     with _database(state) as (location, engine):
         status = migrate.schema_status(engine)

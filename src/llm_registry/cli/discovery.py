@@ -18,8 +18,6 @@ from llm_registry.cli.output import (
     table,
 )
 from llm_registry.cli.session import JsonOption, current_state, open_registry
-from llm_registry.lineage.formats import to_dot, to_mermaid
-from llm_registry.lineage.lockfiles import read_lockfile, render_lockfile, write_lockfile
 
 EXIT_CHANGED = 1
 
@@ -102,8 +100,12 @@ def lineage(
     if chosen is GraphFormat.JSON:
         emit_model(graph)
     elif chosen is GraphFormat.DOT:
+        from llm_registry.lineage.formats import to_dot
+
         typer.echo(to_dot(graph), nl=False)
     elif chosen is GraphFormat.MERMAID:
+        from llm_registry.lineage.formats import to_mermaid
+
         typer.echo(to_mermaid(graph), nl=False)
     else:
         print_table(table("FROM", "RELATION", "TO"), [(e.from_, e.relation, e.to) for e in graph.edges])
@@ -134,6 +136,8 @@ def lock(
     json_output: JsonOption = False,
 ) -> None:
     """Write the transitive closure of the pins of REF... with digests."""
+    from llm_registry.lineage.lockfiles import render_lockfile, write_lockfile
+
     state = current_state(ctx, json_output)
     with open_registry(state) as registry:
         lockfile = registry.lock(refs)
@@ -153,6 +157,8 @@ def verify(
     json_output: JsonOption = False,
 ) -> None:
     """Check a lockfile: every entry still registered, same digest, not yanked (exit 1 otherwise)."""
+    from llm_registry.lineage.lockfiles import read_lockfile
+
     state = current_state(ctx, json_output)
     lockfile = read_lockfile(lock_file)
     with open_registry(state) as registry:

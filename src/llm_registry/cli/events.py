@@ -7,14 +7,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from llm_registry.cli import views
 from llm_registry.cli.output import dump, emit_items, emit_json, next_page_hint, notice
 from llm_registry.cli.session import CliState, JsonOption, current_state, open_registry
-from llm_registry.registry import Registry
+
+if TYPE_CHECKING:
+    from llm_registry.registry import Registry
 
 # How long one wait for new events lasts (a long-poll on a server); Ctrl-C ends a follow
 # between two waits, so keep it short enough to answer promptly.

@@ -12,7 +12,6 @@ import orjson
 import typer
 
 from llm_registry.assets.manifests import MANIFEST_SUFFIXES, load_manifest
-from llm_registry.assets.models import MAX_BATCH
 from llm_registry.cli.output import emit_json, make_console, notice, print_table, table
 from llm_registry.cli.session import JsonOption, current_state, open_registry
 from llm_registry.errors import ValidationError
@@ -63,6 +62,8 @@ def import_documents(
     """Register many version documents: each batch in one transaction, with the checks, pins and
     events of `register`; a document may depend on one earlier in the input. A batch that fails
     stops the import (the batches before it stay registered); exit 1 if any document failed."""
+    from llm_registry.assets.models import MAX_BATCH
+
     state = current_state(ctx, json_output)
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValidationError(f"--batch-size must be between 1 and {MAX_BATCH}", code="invalid_parameter",

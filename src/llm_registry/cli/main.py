@@ -7,20 +7,20 @@ Anything else is a bug and keeps its traceback. Usage errors are click's (exit c
 
 from __future__ import annotations
 
-import importlib
 import os
-from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any, Protocol, cast
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
+from llm_registry.cli.commands import Conversion, LazyGroup, index_modules, lazy_group
 from llm_registry.cli.output import location_secrets, report_error
 from llm_registry.cli.session import CliState, JsonOption
 from llm_registry.errors import RegistryError
 from llm_registry.settings import DECLARED
 
-# Each module adds its commands with ``register(app)``; one line here adds a command group.
+# Each module adds its commands with ``register(app)``; one line here adds a command group. A
+# module is imported at start-up (keep its module-level imports light), and its commands turned
+# into click commands only when one is run (cli/commands.py).
 COMMAND_MODULES: tuple[str, ...] = (
     "llm_registry.cli.versions",
     "llm_registry.cli.imports",
@@ -41,11 +41,7 @@ URL_VARIABLE = DECLARED["url"].env
 TOKEN_VARIABLE = DECLARED["token"].env
 
 
-class CommandModule(Protocol):
-    def register(self, app: typer.Typer) -> None: ...
-
-
-class RegistryErrorGroup(TyperGroup):
+class RegistryErrorGroup(LazyGroup):
     """The root group: turns a RegistryError from any command into the CLI's error output."""
 
     # ``ctx`` is typer's (vendored) click Context; typer does not export that type by name.
@@ -61,6 +57,8 @@ class RegistryErrorGroup(TyperGroup):
 
 
 def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("llm-registry")
     except PackageNotFoundError:  # running from a source tree that is not installed
@@ -88,19 +86,10 @@ def _root(
     ctx.obj = CliState(registry=registry, json=json_output)
 
 
-def load_command_module(name: str) -> CommandModule:
-    """Import a command module; raises TypeError when it has no ``register(app)``."""
-    module = importlib.import_module(name)
-    if not callable(getattr(module, "register", None)):
-        raise TypeError(f"{name} has no register(app) function")
-    return cast(CommandModule, module)
-
-
 def build_app() -> typer.Typer:
     """The CLI application with every command module registered."""
     application = typer.Typer(
         name="llm-registry",
-        cls=RegistryErrorGroup,
         no_args_is_help=True,
         add_completion=False,
         # A bug's traceback must not print local variables: they can hold credentials.
@@ -108,9 +97,8 @@ def build_app() -> typer.Typer:
         # Help text shows references such as kind:ns/name[@selector] literally.
         rich_markup_mode=None,
     )
-    application.callback()(_root)
-    for name in COMMAND_MODULES:
-        load_command_module(name).register(application)
+    root = lazy_group(RegistryErrorGroup, index_modules(COMMAND_MODULES), Conversion.of(application))
+    application.callback(cls=root)(_root)
     return application
 
 

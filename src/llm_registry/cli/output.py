@@ -2,7 +2,8 @@
 
 JSON goes to stdout exactly as the models dump it (lists as ``{"items", "next_cursor"}``,
 §3.4). Human output never interprets markup in user data: consoles are built with
-``markup=False`` and styles are given explicitly.
+``markup=False`` and styles are given explicitly. rich is imported when a table is printed:
+every command loads this module at start-up.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import orjson
 import typer
-from pydantic import BaseModel
-from rich.console import Console, RenderableType
-from rich.table import Table
 
 from llm_registry.errors import RegistryError, UnauthenticatedError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console, RenderableType
+    from rich.table import Table
 
 # Query parameters of a location URL that may carry a secret.
 _SECRET_PARAMETERS = {"password", "passwd", "token", "secret", "api_key", "apikey", "key", "sslpassword"}
@@ -30,6 +33,8 @@ _PIPE_WIDTH = 200
 
 def make_console(*, stderr: bool = False) -> Console:
     """A console on the current stdout (or stderr) that prints user data literally."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     console = Console(file=stream, markup=False, highlight=False, emoji=False, soft_wrap=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -165,6 +170,8 @@ def short_digest(digest: str | None) -> str:
 
 def table(*columns: str) -> Table:
     """A plain table with the given column headers."""
+    from rich.table import Table
+
     grid = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     for column in columns:
         grid.add_column(column, overflow="fold")

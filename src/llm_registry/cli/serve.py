@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging.config
 import math
 import signal
 from pathlib import Path
@@ -10,10 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_registry import bootstrap
 from llm_registry.cli.output import redact_location
 from llm_registry.cli.session import current_state
-from llm_registry.errors import ValidationError
 from llm_registry.settings import DECLARED, Settings
 
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server cannot start
@@ -42,11 +39,16 @@ def serve(
 def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM, then let requests in flight finish; raises RegistryError
     when the location is another server or the database cannot be used."""
+    from llm_registry import bootstrap
+    from llm_registry.errors import ValidationError
+
     if bootstrap.is_remote(settings.url):
         raise ValidationError(
             f"{redact_location(settings.url)} is a server: serve a folder, sqlite:///FILE or postgresql://…",
             code="invalid_parameter", field="registry",
         )
+    import logging.config
+
     log_config = _logging_config(settings)
     logging.config.dictConfig(log_config)
     if settings.workers > 1:

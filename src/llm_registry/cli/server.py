@@ -10,9 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from llm_registry import bootstrap
-from llm_registry.accounts import credentials
 from llm_registry.cli.session import CliState, load_settings
-from llm_registry.connection import ServerConnection
 from llm_registry.errors import UnauthenticatedError, ValidationError
 
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
@@ -31,12 +29,16 @@ def server_url(state: CliState) -> str:
     if not bootstrap.is_remote(url):
         raise ValidationError(f"this command talks to a server; {url!r} is not http(s)://", code="invalid_parameter",
                               field="url")
+    from llm_registry.accounts import credentials  # httpx, only for server commands
+
     return credentials.server_key(url)
 
 
 def call(state: CliState, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
     """The JSON answer of one request to the server (None for an empty one); raises
     UnauthenticatedError when there are no credentials for it, and the error of a refusal."""
+    from llm_registry.connection import ServerConnection
+
     url = server_url(state)
     connection = ServerConnection(url, settings=load_settings(state))
     try:

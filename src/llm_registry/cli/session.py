@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_registry.registry import Registry
-from llm_registry.settings import Settings
+if TYPE_CHECKING:
+    from llm_registry.registry import Registry
+    from llm_registry.settings import Settings
 
 
 @dataclass
@@ -38,12 +39,16 @@ def current_state(ctx: typer.Context, json_flag: bool = False) -> CliState:
 
 def load_settings(state: CliState) -> Settings:
     """Settings from the environment, with ``--registry`` over ``LLM_REGISTRY_URL``."""
+    from llm_registry.settings import Settings
+
     return Settings.load({"url": state.registry})
 
 
 @contextmanager
 def open_registry(state: CliState) -> Iterator[Registry]:
     """The registry at the chosen location, closed on the way out; raises RegistryError."""
+    from llm_registry.registry import Registry
+
     settings = load_settings(state)
     # The actor is the registry's choice: LLM_REGISTRY_ACTOR, else the OS user.
     with Registry.open(settings=settings) as registry:

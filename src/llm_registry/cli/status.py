@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_registry.assets.models import VersionDocument
 from llm_registry.cli.output import emit_model, notice
 from llm_registry.cli.session import CliState, JsonOption, current_state, open_registry
+
+if TYPE_CHECKING:
+    from llm_registry.assets.models import VersionDocument
 
 RefArgument = Annotated[str, typer.Argument(metavar="REF", help="kind:namespace/name@version")]
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 from urllib.parse import quote
 
 import typer
 
 from llm_registry import bootstrap
 from llm_registry.accounts.models import NamespaceGrant, User
-from llm_registry.accounts.services import AccountService
 from llm_registry.cli.output import emit_items, emit_json, emit_model, notice, print_table, short_time, table
 from llm_registry.cli.server import PasswordStdin, call, read_password
 from llm_registry.cli.session import CliState, JsonOption, current_state, load_settings
 from llm_registry.domain.access import Actor, Role
+
+if TYPE_CHECKING:
+    from llm_registry.accounts.services import AccountService
 
 users_app = typer.Typer(help="Users of a server or a database: create, list, change roles, disable.",
                         no_args_is_help=True)

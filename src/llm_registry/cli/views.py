@@ -1,34 +1,44 @@
-"""Human views of the registry's models (the ``--json`` path prints the models instead)."""
+"""Human views of the registry's models (the ``--json`` path prints the models instead).
+
+rich and yaml are imported when a view is printed: every command loads this module at start-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
-from llm_registry.assets.models import Alias, AssetSummary, LabelRevision, Labels, VersionDocument, VersionSummary
 from llm_registry.cli.output import print_renderable, print_table, short_digest, short_time, table
-from llm_registry.events.models import Event
+
+if TYPE_CHECKING:
+    import yaml
+
+    from llm_registry.assets.models import Alias, AssetSummary, LabelRevision, Labels, VersionDocument, VersionSummary
+    from llm_registry.events.models import Event
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line strings (prompt templates, cards) as ``|`` blocks, the way they were written."""
+@cache
+def _block_dumper() -> type[yaml.SafeDumper]:
+    """A YAML dumper that writes multi-line strings (prompt templates, cards) as ``|`` blocks,
+    the way they were written."""
+    import yaml
 
+    class BlockDumper(yaml.SafeDumper):
+        pass
 
-def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    def represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-
-_BlockDumper.add_representer(str, _represent_text)
+    BlockDumper.add_representer(str, represent_text)
+    return BlockDumper
 
 
 def _yaml(value: Any) -> str:
-    text = yaml.dump(value, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    import yaml
+
+    text = yaml.dump(value, Dumper=_block_dumper(), sort_keys=False, allow_unicode=True, default_flow_style=False)
     return str(text).rstrip()
 
 
@@ -38,6 +48,10 @@ def _annotations(labels: Labels) -> str:
 
 def show_document(document: VersionDocument, *, heading: str | None = None) -> None:
     """A version document as a block of ``field  value`` lines."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")

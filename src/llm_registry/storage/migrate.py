@@ -2,7 +2,8 @@
 
 Opening a registry on an empty database creates the schema; a database at an older
 revision is never migrated silently (``llm-registry db upgrade`` does that), and one at an
-unknown (newer) revision is refused.
+unknown (newer) revision is refused. Alembic is imported when it has work: an open that finds
+the database at head reads the revision with one query (``storage.revisions``).
 """
 
 from __future__ import annotations
@@ -11,21 +12,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from llm_registry.errors import StorageError
+from llm_registry.storage import revisions
 from llm_registry.storage.engine import check_reachable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _SCRIPT_LOCATION = str(Path(__file__).parent / "migrations")
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _SCRIPT_LOCATION)
     return config
@@ -33,6 +37,8 @@ def _config() -> Config:
 
 def head_revision() -> str:
     """The newest revision this release knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
@@ -40,6 +46,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, or None when it has no schema yet."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -95,6 +103,8 @@ def _run(connection: sa.Connection, step: Callable[[Config, str], None], revisio
 
 
 def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> tuple[str | None, str]:
+    from alembic.runtime.migration import MigrationContext
+
     with _schema_lock(engine) as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         _run(connection, step, revision)
@@ -104,11 +114,15 @@ def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str)
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Migrate the database to ``revision``; returns (revision before, revision after)."""
+    from alembic import command
+
     return _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> tuple[str | None, str]:
     """Migrate the database back to ``revision`` (tests and recovery; back it up first)."""
+    from alembic import command
+
     return _migrate(engine, command.downgrade, revision)
 
 
@@ -139,11 +153,27 @@ def schema_status(engine: Engine) -> SchemaStatus:
     return SchemaStatus(current_revision(engine), head_revision())
 
 
+def _recorded_revision(engine: Engine) -> str | None:
+    """The one revision ``alembic_version`` holds, read with a query (None: no table, or not one row)."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the schema in an empty database; refuse one that is not at head.
 
     Raises StorageError ``schema_outdated`` (run ``db upgrade``) or ``schema_newer``.
     """
+    scripts_head = revisions.head_revision()
+    if scripts_head is not None and _recorded_revision(engine) == scripts_head:
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = head_revision()
     current = current_revision(engine)
     if current == head:
