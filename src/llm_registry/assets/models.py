@@ -42,9 +42,12 @@ class _Strict(BaseModel):
 
 
 class FileEntry(_Strict):
+    # The path rules (domain.paths) are checked at registration, not here: a version read back
+    # is shown as it was registered.
     path: str = Field(min_length=1, max_length=1024)
     digest: str
     size: int = Field(ge=0)
+    media_type: str | None = Field(default=None, max_length=255)
 
     @field_validator("digest")
     @classmethod
