@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from llm_registry.domain.ids import new_id
+from llm_registry.embedded import EmbeddedRegistry
 from llm_registry.integrity.interfaces import BlobStore
 from llm_registry.integrity.store_local import LocalBlobStore
 from llm_registry.integrity.store_s3 import S3BlobStore
+from llm_registry.registry import Registry
+from llm_registry.settings import Settings
 from tests.integrity.s3 import S3Endpoint, s3_endpoint
 
 BLOB_BACKENDS = ["local", "s3"]
@@ -51,3 +54,23 @@ def blob_store(blob_backend: str, tmp_path: Path, request: pytest.FixtureRequest
     )
     yield store
     store.close()
+
+
+def blob_settings(backend: str, blob_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings of a registry on ``backend`` whose blobs go to ``blob_backend``."""
+    values: dict[str, object] = {}
+    if blob_backend == "s3":
+        values.update(s3_settings(request.getfixturevalue("s3")))
+    elif backend == "postgresql":
+        values["blob_root"] = str(tmp_path / "blobs")
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def blob_registry(backend: str, location: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[
+        EmbeddedRegistry]:
+    """An embedded registry of each database backend, its blobs in a local folder."""
+    opened = Registry.open(location, settings=blob_settings(backend, "local", tmp_path, request), actor="tester")
+    assert isinstance(opened, EmbeddedRegistry)
+    with opened:
+        yield opened
