@@ -47,7 +47,8 @@ class FileEntry(_Strict):
     path: str = Field(min_length=1, max_length=1024)
     digest: str
     size: int = Field(ge=0)
-    media_type: str | None = Field(default=None, max_length=255)
+    # Optional, and left out of a file's entry when not given (as the document's writer wrote it).
+    media_type: str | None = Field(default=None, max_length=255, exclude_if=lambda value: value is None)
 
     @field_validator("digest")
     @classmethod
