@@ -10,7 +10,7 @@ is raised as its RegistryError (``problems.error_from_response``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -77,6 +77,33 @@ class ServerConnection:
             bearer = self._login.renew(bearer, self._client)
             response = self._send(method, path, query, content, headers, bearer, timeout)
         if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+               content: bytes | Iterable[bytes] | None = None, headers: Mapping[str, str] | None = None,
+               allowed: Container[int] = ()) -> httpx.Response:
+        """The answer to one request whose body (``content``: bytes, or chunks sent as they come)
+        and answer stream: read the answer, then close it. Raises like ``request``, except for a
+        status in ``allowed`` (a HEAD's 404); a refused bearer is not renewed and sent again
+        (a body of chunks cannot be sent twice)."""
+        sent = {**self._headers, **(headers or {})}
+        bearer = self._bearer()
+        if bearer:
+            sent["Authorization"] = f"Bearer {bearer}"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            request = self._client.build_request(method, self.location + path, params=query, content=content,
+                                                 headers=sent)
+            response = self._client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise StorageError(f"cannot reach the registry at {self.location}: {exc}",
+                               code="storage_unavailable") from None
+        if response.status_code >= 400 and response.status_code not in allowed:
+            try:
+                response.read()
+            finally:
+                response.close()
             raise error_from_response(response)
         return response
 

@@ -24,6 +24,8 @@ from llm_registry.assets.models import (
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.domain.access import Actor, Role
 from llm_registry.events.models import Event
+from llm_registry.integrity.models import PullResult, PushResult
+from llm_registry.integrity.transfer import ServiceTransport, pull_files, push_files
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.services import Services
@@ -182,6 +184,34 @@ class EmbeddedRegistry:
 
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
         return self.services.lineage.verify_lock(lock)
+
+    def push(
+        self,
+        ref_or_manifest: ManifestInput,
+        paths: Sequence[Path | str],
+        *,
+        files_root: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PushResult:
+        return push_files(
+            ref_or_manifest, paths, transport=ServiceTransport(self.services.blobs, self.actor),
+            get=self.services.catalog.get,
+            register=lambda document: self.services.registration.register(document, actor=self.actor),
+            files_root=files_root, progress=progress, threads=threads or self.settings.transfer_threads,
+        )
+
+    def pull(
+        self,
+        ref: str,
+        dest: Path | str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PullResult:
+        plan = self.services.blobs.pull_plan(ref, actor=self.actor)
+        return pull_files(plan, Path(dest), transport=ServiceTransport(self.services.blobs, self.actor),
+                          progress=progress, threads=threads or self.settings.transfer_threads)
 
     def close(self) -> None:
         self.services.close()
