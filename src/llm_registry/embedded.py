@@ -24,6 +24,7 @@ from llm_registry.assets.models import (
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.domain.access import Actor, Role
 from llm_registry.events.models import Event
+from llm_registry.integrity.digest_cache import DigestCache
 from llm_registry.integrity.models import PullResult, PushResult
 from llm_registry.integrity.transfer import ServiceTransport, pull_files, push_files
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
@@ -199,6 +200,7 @@ class EmbeddedRegistry:
             get=self.services.catalog.get,
             register=lambda document: self.services.registration.register(document, actor=self.actor),
             files_root=files_root, progress=progress, threads=threads or self.settings.transfer_threads,
+            cache=DigestCache() if self.settings.digest_cache else None,
         )
 
     def pull(

@@ -39,6 +39,7 @@ from llm_registry.domain.names import parse_alias
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
+from llm_registry.integrity.digest_cache import DigestCache
 from llm_registry.integrity.models import PullPlan, PullResult, PushResult
 from llm_registry.integrity.transfer import pull_files, push_files
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
@@ -280,7 +281,8 @@ class RemoteRegistry:
 
         return push_files(ref_or_manifest, paths, transport=self._blobs(), get=self.get, register=register,
                           files_root=files_root, progress=progress,
-                          threads=threads or self.settings.transfer_threads)
+                          threads=threads or self.settings.transfer_threads,
+                          cache=DigestCache() if self.settings.digest_cache else None)
 
     def pull(self, ref: str, dest: Path | str, *, progress: Callable[[int, int], None] | None = None,
              threads: int | None = None) -> PullResult:

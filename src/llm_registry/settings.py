@@ -199,6 +199,10 @@ class Settings(BaseSettings):
         section=BLOBS, ge=65_536,
     )
     transfer_threads: int = setting(4, "Files push and pull move at once.", section=BLOBS, ge=1, le=64)
+    digest_cache: Flag = setting(
+        True, "Remember the digests of files pushed (by path, size, times and inode), so that pushing them "
+        "again reads none of their bytes.", section=BLOBS,
+    )
     gc_grace: int = setting(
         86_400, "Seconds a blob no version references is kept before `gc` may remove it.", section=BLOBS, ge=0
     )

@@ -74,3 +74,11 @@ def blob_registry(backend: str, location: str, tmp_path: Path, request: pytest.F
     assert isinstance(opened, EmbeddedRegistry)
     with opened:
         yield opened
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The digest cache of pushes in the test's folder, never the user's."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    return folder

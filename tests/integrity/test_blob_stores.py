@@ -5,7 +5,7 @@ resume, refuse chunks out of order and a wrong digest, and keep nothing of a ref
 from __future__ import annotations
 
 import hashlib
-import os
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +16,7 @@ from llm_registry.errors import ConflictError, NotFoundError, ValidationError
 from llm_registry.integrity.interfaces import BlobStore
 from llm_registry.integrity.store_local import LocalBlobStore
 
-DATA = os.urandom(300_000)
+DATA = random.Random(5).randbytes(300_000)  # the same in every test process (ids name it)
 DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()
 OTHER = "sha256:" + hashlib.sha256(b"other").hexdigest()
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,3 +233,25 @@ def test_push_and_pull_on_s3_and_an_object_changed_in_the_bucket(tmp_path: Path,
         assert info.value.code == "digest_mismatch"
         assert not (tmp_path / "bad" / "w.bin").exists()
         assert not (tmp_path / "bad" / "w.bin.part").exists()
+
+
+def test_a_second_push_takes_digests_from_the_cache_until_a_file_changes(
+    blob_registry: EmbeddedRegistry, tmp_path: Path, own_cache: Path
+) -> None:
+    registry = blob_registry
+    source = folder(tmp_path / "src", {"a.bin": b"aaaa", "b.bin": b"bbbb"})
+    old = time.time() - 60
+    for path in source.iterdir():
+        os.utime(path, (old, old))
+    registry.push(MANIFEST, [source])
+    cache = sqlite3.connect(own_cache / "llm-registry" / "digests.sqlite3")
+    remembered = dict(cache.execute("SELECT path, digest FROM digests").fetchall())
+    assert remembered == {str((source / "a.bin").resolve()): digest(b"aaaa"),
+                          str((source / "b.bin").resolve()): digest(b"bbbb")}
+    assert registry.push("model:acme/tiny@1.0.0", [source]).skipped == 2
+    # Same size, same modification time: the change time tells the cache the file changed.
+    (source / "a.bin").write_bytes(b"AAAA")
+    os.utime(source / "a.bin", (old, old))
+    with pytest.raises(ConflictError):
+        registry.push("model:acme/tiny@1.0.0", [source])
+    cache.close()

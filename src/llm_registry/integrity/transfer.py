@@ -30,6 +30,7 @@ from llm_registry.domain.paths import check_file_paths, path_problem
 from llm_registry.domain.references import parse_reference
 from llm_registry.errors import ConflictError, RegistryError, ValidationError
 from llm_registry.integrity.blobs import BlobService
+from llm_registry.integrity.digest_cache import DigestCache
 from llm_registry.integrity.hashing import CHUNK, Hasher, mismatch, read_chunks
 from llm_registry.integrity.models import PullPlan, PullResult, PushResult
 
@@ -136,21 +137,27 @@ def local_files(paths: Sequence[Path | str], *, root: Path | None = None) -> lis
     return found
 
 
-def _hash_file(name: str, source: Path) -> LocalFile:
+def _hash_file(name: str, source: Path, *, cache: DigestCache | None = None) -> LocalFile:
     hasher = Hasher()
     try:
+        before = source.stat()
+        known = cache.find(source.resolve(), before) if cache is not None else None
+        if known is not None:
+            return LocalFile(name, source, known, before.st_size)
         with source.open("rb") as handle:
             for data in read_chunks(handle):
                 hasher.update(data)
     except OSError as exc:
         raise ValidationError(f"cannot read {source}: {exc.strerror}", code="invalid_parameter",
                               field="paths") from None
+    if cache is not None:
+        cache.remember(source.resolve(), before, hasher.digest)
     return LocalFile(name, source, hasher.digest, hasher.size)
 
 
-def describe(files: Sequence[tuple[str, Path]], *, threads: int) -> list[LocalFile]:
-    """Each file's digest and size, ``threads`` files hashed at once."""
-    return _map(lambda pair: _hash_file(*pair), files, threads)
+def describe(files: Sequence[tuple[str, Path]], *, threads: int, cache: DigestCache | None = None) -> list[LocalFile]:
+    """Each file's digest and size, ``threads`` files hashed at once (known ones from ``cache``)."""
+    return _map(lambda pair: _hash_file(*pair, cache=cache), files, threads)
 
 
 def _check_declared(document: VersionDocument, local: Sequence[LocalFile]) -> list[LocalFile]:
@@ -188,30 +195,35 @@ def push_files(
     files_root: Path | None = None,
     progress: Progress | None = None,
     threads: int = 4,
+    cache: DigestCache | None = None,
 ) -> PushResult:
     """Push the files of ``paths`` for ``target``: a reference to a registered version (its files
     are checked against those declared), or a document registered once its blobs are stored.
-    ``get`` reads a version, ``register`` registers a document (answering whether it is new)."""
+    ``get`` reads a version, ``register`` registers a document (answering whether it is new);
+    ``cache`` remembers digests of files hashed before."""
     started = time.perf_counter()
-    local = describe(local_files(paths, root=files_root), threads=threads)
+    files = local_files(paths, root=files_root)
+    meter = _Meter(sum(source.stat().st_size for _, source in files), progress)
+    sending = _Sending(transport, meter)
+    document: Mapping[str, Any] | None = None
+    existing: VersionDocument | None = None
     if is_reference(target):
         assert isinstance(target, str)
-        found = get(target.strip())
-        _check_declared(found, local)
-        existing: VersionDocument | None = found
-        document: Mapping[str, Any] | None = None
+        existing = get(target.strip())
+        local = describe(files, threads=threads, cache=cache)
+        _check_declared(existing, local)  # before any byte goes
+        _map(sending.send, local, threads)
     else:
-        existing = None
-        document = _with_files(read_manifest(target), local)
-    unique = list({f.digest: f for f in local}.values())
-    present = _map(lambda f: transport.has(f.digest), unique, threads)
-    missing = [f for f, stored in zip(unique, present, strict=True) if not stored]
-    meter = _Meter(sum(f.size for f in missing), progress)
-
-    def send(file: LocalFile) -> None:
-        transport.upload(file.source, digest=file.digest, size=file.size, sent=meter)
-
-    _map(send, missing, threads)
+        read = read_manifest(target)
+        content = read.get("content")
+        if isinstance(content, Mapping) and content.get("files"):
+            local = describe(files, threads=threads, cache=cache)
+            document = _with_files(read, local)  # the files it declares are checked before any byte goes
+            _map(sending.send, local, threads)
+        else:
+            # Each file goes as soon as it is hashed, while the others are being hashed.
+            local = _map(lambda pair: sending.send(_hash_file(*pair, cache=cache)), files, threads)
+            document = _with_files(read, local)
     if document is not None:
         registered, created = register(document)
     else:
@@ -219,15 +231,45 @@ def push_files(
         registered, created = existing, False
     # A blob found stored may have been collected since (gc removes what no version holds once
     # past its grace): now that the version holds it, send again whatever is gone.
-    skipped = [f for f, stored in zip(unique, present, strict=True) if stored]
-    still = _map(lambda f: transport.has(f.digest), skipped, threads)
-    gone = [f for f, stored in zip(skipped, still, strict=True) if not stored]
+    still = _map(lambda f: transport.has(f.digest), sending.skipped, threads)
+    gone = [f for f, stored in zip(sending.skipped, still, strict=True) if not stored]
     if gone:
         meter.total += sum(f.size for f in gone)
-        _map(send, gone, threads)
+        _map(sending.upload, gone, threads)
     return PushResult(ref=registered.ref, digest=registered.digest, created=created, files=len(local),
-                      uploaded=len(missing) + len(gone), skipped=len(unique) - len(missing) - len(gone),
+                      uploaded=len(sending.uploaded) + len(gone), skipped=len(sending.skipped) - len(gone),
                       bytes_uploaded=meter.done, seconds=round(time.perf_counter() - started, 3))
+
+
+class _Sending:
+    """Each distinct blob of a push sent once, unless the store has it (HEAD)."""
+
+    def __init__(self, transport: BlobTransport, meter: _Meter) -> None:
+        self.transport = transport
+        self.meter = meter
+        self.uploaded: list[LocalFile] = []
+        self.skipped: list[LocalFile] = []
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def send(self, file: LocalFile) -> LocalFile:
+        with self._lock:
+            first = file.digest not in self._claimed
+            self._claimed.add(file.digest)
+        if not first or self.transport.has(file.digest):
+            with self._lock:
+                if first:
+                    self.skipped.append(file)
+                self.meter.total -= file.size  # nothing of it to send
+            self.meter(0)
+            return file
+        self.upload(file)
+        with self._lock:
+            self.uploaded.append(file)
+        return file
+
+    def upload(self, file: LocalFile) -> None:
+        self.transport.upload(file.source, digest=file.digest, size=file.size, sent=self.meter)
 
 
 def _with_files(document: Mapping[str, Any], local: Sequence[LocalFile]) -> dict[str, Any]:
