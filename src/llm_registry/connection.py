@@ -43,6 +43,8 @@ class ServerConnection:
         self._token: str | None = token or settings.token or None
         self._login = None if self._token else SavedLogin.find(self.location, timeout=settings.request_timeout)
         self._owns_client = client is None
+        # Requests go over the network, through no transport or client given to this connection.
+        self.direct = transport is None and client is None
         self._client = client or httpx.Client(transport=transport, timeout=settings.request_timeout)
         self._closed = False
 
@@ -55,6 +57,14 @@ class ServerConnection:
         if self._login is not None:
             return self._login.token(self._client)
         return self._token
+
+    def headers(self) -> dict[str, str]:
+        """The headers every request carries, the bearer (renewed when due) included."""
+        sent = dict(self._headers)
+        bearer = self._bearer()
+        if bearer:
+            sent["Authorization"] = f"Bearer {bearer}"
+        return sent
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
                 timeout: float | None = None) -> httpx.Response:

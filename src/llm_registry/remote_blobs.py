@@ -1,14 +1,22 @@
 """Blobs over HTTP for the remote registry's push and pull: HEAD to skip what the server has, a
 streamed PUT for a file up to a chunk, a resumable upload session in chunks for a larger one (a
 chunk that fails is sent again from where the server says the session stands), and ranged GETs.
+
+The bytes of a GET over the network are read with the standard library's ``http.client``, not
+httpx: httpx reads a response 64 KiB at a time through h11, in Python, and measured 240 MB/s on
+a blob that ``http.client`` reads at 760 MB/s from the same server (docs/integrity.md). Every
+other request (and every one through a transport given to the client) goes through httpx.
 """
 
 from __future__ import annotations
 
+import http.client
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -17,6 +25,7 @@ from llm_registry.connection import ServerConnection
 from llm_registry.errors import RegistryError, StorageError
 from llm_registry.integrity.hashing import CHUNK
 from llm_registry.integrity.transfer import file_chunks
+from llm_registry.problems import error_from_response
 
 OCTETS = {"Content-Type": "application/octet-stream"}
 ATTEMPTS = 5  # tries of one chunk before a push gives up
@@ -88,6 +97,10 @@ class HttpBlobTransport:
     @contextmanager
     def download(self, digest: str, *, offset: int) -> Iterator[Iterable[bytes]]:
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        if self.connection.direct:
+            with self._direct_get(f"/v1/blobs/{digest}", headers, ranged=bool(offset)) as chunks:
+                yield chunks
+            return
         response = self.connection.stream("GET", f"/v1/blobs/{digest}", headers=headers)
         try:
             if offset and response.status_code != 206:
@@ -96,6 +109,42 @@ class HttpBlobTransport:
             yield response.iter_raw(CHUNK)
         finally:
             response.close()
+
+
+    @contextmanager
+    def _direct_get(self, path: str, headers: dict[str, str], *, ranged: bool) -> Iterator[Iterable[bytes]]:
+        url = urlsplit(self.connection.location)
+        timeout = self.connection.settings.request_timeout
+        connection: http.client.HTTPConnection
+        if url.scheme == "https":
+            connection = http.client.HTTPSConnection(url.hostname or "", url.port, timeout=timeout,
+                                                     context=ssl.create_default_context())
+        else:
+            connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=timeout)
+        try:
+            try:
+                connection.request("GET", url.path.rstrip("/") + path, headers={**self.connection.headers(), **headers})
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                raise StorageError(f"cannot reach the registry at {self.connection.location}: {exc}",
+                                   code="storage_unavailable") from None
+            if response.status >= 400:
+                raise error_from_response(httpx.Response(response.status, headers=response.getheaders(),
+                                                         content=response.read()))
+            if ranged and response.status != 206:
+                raise StorageError(f"the server answered {response.status} to a range of {path}",
+                                   code="blob_store_unavailable")
+            yield _read(response)
+        finally:
+            connection.close()
+
+
+def _read(response: http.client.HTTPResponse) -> Iterator[bytes]:
+    try:
+        while data := response.read(CHUNK):
+            yield data
+    except (OSError, http.client.HTTPException) as exc:
+        raise StorageError(f"the download was cut short: {exc}", code="storage_unavailable") from None
 
 
 def _retryable(error: Exception) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from llm_registry.errors import NotFoundError
 from llm_registry.integrity.store_local import LocalBlobStore
 from tests.api.test_serve import Server
 
@@ -120,5 +121,38 @@ def test_sigkill_during_uploads_leaves_no_partial_blob(tmp_path: Path) -> None:
         assert done.status_code == 201, done.text
         got = httpx.get(f"{server.url}/v1/blobs/{DIGEST}", timeout=60)
         assert got.content == DATA
+    finally:
+        server.stop()
+
+
+def test_push_and_pull_through_a_real_server(tmp_path: Path) -> None:
+    from llm_registry.remote import RemoteRegistry
+    from llm_registry.settings import Settings
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "big.bin").write_bytes(DATA[:3 * MIB])
+    (source / "small.txt").write_bytes(b"small")
+    server = Server(str(tmp_path / "registry"), "--no-auth", log=tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        settings = Settings.load({"blob_chunk_bytes": MIB}, environ={})  # big.bin goes in three chunks
+        with RemoteRegistry(server.url, settings=settings) as remote:
+            pushed = remote.push({"kind": "model", "name": "acme/real", "version": "1.0.0"}, [source])
+            assert (pushed.uploaded, pushed.skipped) == (2, 0)
+            out = tmp_path / "out"
+            out.mkdir()
+            (out / "big.bin.part").write_bytes(DATA[:MIB + 5])  # a pull cut short
+            pulled = remote.pull("model:acme/real", out)
+            assert pulled.bytes_downloaded == 2 * MIB - 5 + 5
+            assert (out / "big.bin").read_bytes() == DATA[:3 * MIB]
+            assert (out / "small.txt").read_bytes() == b"small"
+            assert remote.push("model:acme/real@1.0.0", [source]).skipped == 2
+            never = {"path": "never.bin", "digest": "sha256:" + "e" * 64, "size": 3}
+            remote.register({"kind": "model", "name": "acme/unsent", "version": "1.0.0",
+                             "content": {"files": [never]}})
+            with pytest.raises(NotFoundError) as info:
+                remote.pull("model:acme/unsent", tmp_path / "unsent")
+            assert info.value.code == "blob_not_found"
     finally:
         server.stop()
