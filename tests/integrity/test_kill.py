@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,5 +155,42 @@ def test_push_and_pull_through_a_real_server(tmp_path: Path) -> None:
             with pytest.raises(NotFoundError) as info:
                 remote.pull("model:acme/unsent", tmp_path / "unsent")
             assert info.value.code == "blob_not_found"
+    finally:
+        server.stop()
+
+
+def send_half(url: str, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+    """A request whose body stops halfway: its client goes away (a truncated upload)."""
+    host, port = url.removeprefix("http://").split(":")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body[:len(body) // 2])
+        time.sleep(0.5)
+
+
+def test_a_truncated_upload_keeps_nothing_under_the_digest(tmp_path: Path) -> None:
+    blobs = tmp_path / "registry" / "blobs"
+    server = Server(str(tmp_path / "registry"), "--no-auth", log=tmp_path / "server.log")
+    try:
+        server.wait_ready()
+        data = DATA[:4 * MIB]
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        send_half(server.url, "PUT", f"/v1/blobs/{digest}", data, OCTETS)
+        until(lambda: partial_bytes(blobs / "tmp") == 0)  # the temporary file went with the request
+        assert httpx.head(f"{server.url}/v1/blobs/{digest}").status_code == 404
+        assert not LocalBlobStore(blobs).has(digest)
+
+        opened = httpx.post(f"{server.url}/v1/blobs/uploads").json()
+        session = f"/v1/blobs/uploads/{opened['id']}"
+        send_half(server.url, "PATCH", session, data, {**OCTETS, "Content-Range": f"bytes 0-{len(data) - 1}/*"})
+        until(lambda: httpx.get(server.url + session).json()["offset"] > 0)
+        offset = httpx.get(server.url + session).json()["offset"]
+        assert 0 < offset <= len(data) // 2  # what came is kept, in order: the upload goes on from there
+        rest = httpx.patch(server.url + session, content=data[offset:],
+                           headers={**OCTETS, "Content-Range": f"bytes {offset}-{len(data) - 1}/*"})
+        assert rest.status_code == 202, rest.text
+        assert httpx.put(server.url + session, params={"digest": digest}).status_code == 201
+        assert httpx.get(f"{server.url}/v1/blobs/{digest}").content == data
     finally:
         server.stop()
