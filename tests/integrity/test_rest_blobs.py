@@ -17,6 +17,7 @@ from llm_registry.api.rest.app import create_app
 from llm_registry.api.rest.inprocess import InProcessTransport
 from llm_registry.settings import Settings
 from tests.api.conftest import as_tester, problem
+from tests.integrity.conftest import s3_settings
 
 DATA = os.urandom(200_000)
 DIGEST = "sha256:" + hashlib.sha256(DATA).hexdigest()
@@ -26,9 +27,11 @@ MAX_BLOB = 1_000_000
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
+def app(tmp_path: Path, blob_backend: str, request: pytest.FixtureRequest) -> Iterator[FastAPI]:
+    """The app on a registry folder, its blobs in the folder or in S3."""
+    blobs = s3_settings(request.getfixturevalue("s3")) if blob_backend == "s3" else {}
     settings = Settings.load({"url": str(tmp_path / "registry"), "no_auth": True, "access_log": False,
-                              "blob_chunk_bytes": CHUNK_MAX, "max_blob_bytes": MAX_BLOB}, environ={})
+                              "blob_chunk_bytes": CHUNK_MAX, "max_blob_bytes": MAX_BLOB, **blobs}, environ={})
     application = create_app(settings, authenticator=as_tester)
     yield application
     application.state.store.close()
