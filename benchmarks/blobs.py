@@ -156,6 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     total = args.size_mib * MIB
     work = Path(tempfile.mkdtemp(prefix="llmr-bench-blobs-", dir=args.dir))
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")  # push's digest cache goes with the rest
     free = shutil.disk_usage(work).free
     if free < 5 * total:
         raise SystemExit(f"{work} has {free / 2**30:.1f} GiB free; this run needs {5 * total / 2**30:.1f} GiB")
