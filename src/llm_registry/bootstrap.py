@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from llm_registry.assets.store_sql import SqlAssetStore
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.access import Authorizer
+    from llm_registry.integrity.interfaces import BlobStore
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
     from llm_registry.ratelimit.policy import RequestThrottle
@@ -141,25 +142,36 @@ def build_services(
     from llm_registry.events.services import EventService
     from llm_registry.services import Services
 
-    store = store or open_store(settings.url if location is None else location, settings)
+    where = settings.url if location is None else location
+    store = store or open_store(where, settings)
     try:
+        from llm_registry.integrity.store_sql import ChainedIndexer, SqlFileIndex
+
         accounts = build_account_service(store, settings, clock=clock) if with_accounts else None
         authorizer = build_authorizer(accounts) if accounts is not None else None
         index = build_search_index(store)
+        files = SqlFileIndex()
+        # The files of a version are recorded in its registration's transaction, as its search entry is.
         context = AssetContext(
-            store, search_index=index, default_namespace=settings.default_namespace, clock=clock,
-            authorizer=authorizer,
+            store, search_index=ChainedIndexer(index, files), default_namespace=settings.default_namespace,
+            clock=clock, authorizer=authorizer,
         )
         from llm_registry.assets.aliases import AliasService
         from llm_registry.assets.changes import ChangeService
         from llm_registry.assets.reads import CatalogService
         from llm_registry.assets.registration import BatchRegistration, RegistrationService
+        from llm_registry.integrity.blobs import BlobService
 
         registration = RegistrationService(context)
-        return Services(
+        catalog = CatalogService(context)
+        blobs = BlobService(
+            context, catalog, lambda: build_blob_store(settings, location=where), files,
+            max_blob_bytes=settings.max_blob_bytes, chunk_bytes=settings.blob_chunk_bytes,
+        )
+        services = Services(
             store=store,
             context=context,
-            catalog=CatalogService(context),
+            catalog=catalog,
             registration=registration,
             batch=BatchRegistration(registration),
             changes=ChangeService(context),
@@ -167,11 +179,42 @@ def build_services(
             events=EventService(store, default_namespace=settings.default_namespace, authorizer=authorizer),
             search=build_search_service(store, index),
             lineage=build_lineage_service(store, context),
+            blobs=blobs,
             accounts=accounts,
         )
+        # The trust gate (signatures and the trust policy) of a build that has one; None: no policy.
+        blobs.trust = getattr(services, "trust", None)
+        return services
     except BaseException:
         store.close()
         raise
+
+
+def build_blob_store(settings: Settings, *, location: str) -> BlobStore:
+    """The blob store of ``blob_store``: a local folder (``blob_root``, else ``blobs/`` in the
+    registry's folder) or S3-compatible storage. Raises ValidationError when it is not set up."""
+    if settings.blob_store == "s3":
+        if not settings.s3_bucket:
+            raise ValidationError("blob_store = s3 needs a bucket: set s3_bucket (LLM_REGISTRY_S3_BUCKET)",
+                                  code="invalid_parameter", field="s3_bucket")
+        from llm_registry.integrity.store_s3 import S3BlobStore
+
+        return S3BlobStore(
+            settings.s3_bucket, endpoint=settings.s3_endpoint or None, prefix=settings.s3_prefix,
+            region=settings.s3_region or None, access_key_id=settings.s3_access_key_id or None,
+            secret_access_key=settings.s3_secret_access_key or None,
+        )
+    from llm_registry.integrity.store_local import LocalBlobStore
+
+    if settings.blob_root:
+        return LocalBlobStore(Path(settings.blob_root).expanduser())
+    if location.startswith(("sqlite:", *POSTGRES_SCHEMES)) or "://" in location:
+        raise ValidationError(
+            "a registry in a database (not a folder) has no folder of its own for blobs: set blob_root "
+            "(LLM_REGISTRY_BLOB_ROOT), or blob_store = s3",
+            code="invalid_parameter", field="blob_root",
+        )
+    return LocalBlobStore(Path(location).expanduser() / "blobs")
 
 
 def build_search_index(store: SqlAssetStore) -> SqlSearchIndex:

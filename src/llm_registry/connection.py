@@ -10,7 +10,7 @@ is raised as its RegistryError (``problems.error_from_response``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -43,6 +43,8 @@ class ServerConnection:
         self._token: str | None = token or settings.token or None
         self._login = None if self._token else SavedLogin.find(self.location, timeout=settings.request_timeout)
         self._owns_client = client is None
+        # Requests go over the network, through no transport or client given to this connection.
+        self.direct = transport is None and client is None
         self._client = client or httpx.Client(transport=transport, timeout=settings.request_timeout)
         self._closed = False
 
@@ -55,6 +57,14 @@ class ServerConnection:
         if self._login is not None:
             return self._login.token(self._client)
         return self._token
+
+    def headers(self) -> dict[str, str]:
+        """The headers every request carries, the bearer (renewed when due) included."""
+        sent = dict(self._headers)
+        bearer = self._bearer()
+        if bearer:
+            sent["Authorization"] = f"Bearer {bearer}"
+        return sent
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
                 timeout: float | None = None) -> httpx.Response:
@@ -77,6 +87,33 @@ class ServerConnection:
             bearer = self._login.renew(bearer, self._client)
             response = self._send(method, path, query, content, headers, bearer, timeout)
         if response.status_code >= 400:
+            raise error_from_response(response)
+        return response
+
+    def stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+               content: bytes | Iterable[bytes] | None = None, headers: Mapping[str, str] | None = None,
+               allowed: Container[int] = ()) -> httpx.Response:
+        """The answer to one request whose body (``content``: bytes, or chunks sent as they come)
+        and answer stream: read the answer, then close it. Raises like ``request``, except for a
+        status in ``allowed`` (a HEAD's 404); a refused bearer is not renewed and sent again
+        (a body of chunks cannot be sent twice)."""
+        sent = {**self._headers, **(headers or {})}
+        bearer = self._bearer()
+        if bearer:
+            sent["Authorization"] = f"Bearer {bearer}"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            request = self._client.build_request(method, self.location + path, params=query, content=content,
+                                                 headers=sent)
+            response = self._client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise StorageError(f"cannot reach the registry at {self.location}: {exc}",
+                               code="storage_unavailable") from None
+        if response.status_code >= 400 and response.status_code not in allowed:
+            try:
+                response.read()
+            finally:
+                response.close()
             raise error_from_response(response)
         return response
 

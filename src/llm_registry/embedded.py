@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
+    from llm_registry.integrity.models import PullResult, PushResult
     from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
     from llm_registry.search.models import SearchPage, Suggestion
     from llm_registry.services import Services
@@ -226,6 +227,40 @@ class EmbeddedRegistry:
 
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
         return self.services.lineage.verify_lock(lock)
+
+    def push(
+        self,
+        ref_or_manifest: ManifestInput,
+        paths: Sequence[Path | str],
+        *,
+        files_root: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PushResult:
+        from llm_registry.integrity.digest_cache import DigestCache
+        from llm_registry.integrity.transfer import ServiceTransport, push_files
+
+        return push_files(
+            ref_or_manifest, paths, transport=ServiceTransport(self.services.blobs, self.actor),
+            get=self.services.catalog.get,
+            register=lambda document: self.services.registration.register(document, actor=self.actor),
+            files_root=files_root, progress=progress, threads=threads or self.settings.transfer_threads,
+            cache=DigestCache() if self.settings.digest_cache else None,
+        )
+
+    def pull(
+        self,
+        ref: str,
+        dest: Path | str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PullResult:
+        from llm_registry.integrity.transfer import ServiceTransport, pull_files
+
+        plan = self.services.blobs.pull_plan(ref, actor=self.actor)
+        return pull_files(plan, Path(dest), transport=ServiceTransport(self.services.blobs, self.actor),
+                          progress=progress, threads=threads or self.settings.transfer_threads)
 
     def close(self) -> None:
         if self._read_store is not None:

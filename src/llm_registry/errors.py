@@ -193,6 +193,13 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "schema_outdated": (StorageError, "The database schema is older than this release; run `llm-registry db upgrade`."),
     "schema_newer": (StorageError, "The database schema is newer than this release; upgrade llm-registry."),
     "migration_failed": (StorageError, "A schema migration found inconsistent data and changed nothing."),
+    # integrity: blobs
+    "blob_not_found": (NotFoundError, "No blob with that digest is stored."),
+    "upload_not_found": (NotFoundError, "No upload session has that id (it finished, was cancelled or expired)."),
+    "digest_mismatch": (ValidationError, "The bytes do not have the digest or size claimed; nothing was kept."),
+    "invalid_offset": (ConflictError, "A chunk does not start where the upload stands; `details.offset` says where."),
+    "no_files": (ValidationError, "The version declares no files (`content.files`) to pull."),
+    "blob_store_unavailable": (StorageError, "The blob store cannot be reached or refused the request."),
 }
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
+    from llm_registry.integrity.models import PullResult, PushResult
     from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
     from llm_registry.search.models import SearchPage, Suggestion
     from llm_registry.settings import Settings
@@ -252,6 +253,40 @@ class Registry(Protocol, metaclass=_Opens):
         """Check a lockfile (as ``lock`` made it, or its JSON data): each entry ``ok``,
         ``missing``, ``digest_changed`` or ``yanked``, and ``ok`` when all are; raises
         ValidationError (``invalid_parameter``, field ``lock``) for data that is not a lockfile."""
+        ...
+
+    def push(
+        self,
+        ref_or_manifest: ManifestInput,
+        paths: Sequence[Path | str],
+        *,
+        files_root: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PushResult:
+        """Send the files of ``paths`` (folders give their files by their path inside them,
+        files their name; paths relative to ``files_root`` when given) to the blob store, skipping
+        those stored already, ``threads`` at a time (default: the ``transfer_threads`` setting).
+        ``ref_or_manifest`` is a document (a mapping, a file or YAML/JSON text), registered with
+        ``content.files`` describing the files once their bytes are stored; or a reference to a
+        registered version, whose declared files the local ones must be exactly (ConflictError
+        ``version_conflict`` otherwise: files of a version cannot change). ``progress(done,
+        total)`` is called with bytes sent. Nothing is registered when a file fails to go."""
+        ...
+
+    def pull(
+        self,
+        ref: str,
+        dest: Path | str,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
+    ) -> PullResult:
+        """Write the files of the version ``ref`` chooses under ``dest``, each checked against its
+        digest while it is written (to ``NAME.part``, renamed into place when right); continues a
+        pull cut short, keeps files already right. Asks the trust policy first (PolicyDeniedError).
+        Raises ValidationError ``no_files`` (the version declares none) or ``digest_mismatch``
+        (a file's bytes are wrong: it is removed)."""
         ...
 
     def close(self) -> None:

@@ -39,8 +39,12 @@ from llm_registry.domain.pages import Page
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
+from llm_registry.integrity.digest_cache import DigestCache
+from llm_registry.integrity.models import PullPlan, PullResult, PushResult
+from llm_registry.integrity.transfer import pull_files, push_files
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.problems import error_from_response
+from llm_registry.remote_blobs import HttpBlobTransport
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
 
@@ -264,6 +268,27 @@ class RemoteRegistry:
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
         body = lock.model_dump(mode="json") if isinstance(lock, Lockfile) else dict(lock)
         return VerifyReport.model_validate_json(self._request("POST", "/v1/verify", body=body).content)
+
+    def _blobs(self) -> HttpBlobTransport:
+        return HttpBlobTransport(self._connection, chunk_bytes=self.settings.blob_chunk_bytes)
+
+    def push(self, ref_or_manifest: ManifestInput, paths: Sequence[Path | str], *, files_root: Path | None = None,
+             progress: Callable[[int, int], None] | None = None, threads: int | None = None) -> PushResult:
+        def register(document: Mapping[str, Any]) -> tuple[VersionDocument, bool]:
+            parsed = documents.parse_manifest(document)
+            response = self._request("POST", f"/v1/{parsed.kind.plural}", body=dict(document))
+            return VersionDocument.model_validate_json(response.content), response.status_code == 201
+
+        return push_files(ref_or_manifest, paths, transport=self._blobs(), get=self.get, register=register,
+                          files_root=files_root, progress=progress,
+                          threads=threads or self.settings.transfer_threads,
+                          cache=DigestCache() if self.settings.digest_cache else None)
+
+    def pull(self, ref: str, dest: Path | str, *, progress: Callable[[int, int], None] | None = None,
+             threads: int | None = None) -> PullResult:
+        plan = self._get(f"{self._version_path(ref)}/files", PullPlan)
+        return pull_files(plan, Path(dest), transport=self._blobs(), progress=progress,
+                          threads=threads or self.settings.transfer_threads)
 
     def close(self) -> None:
         if not self._closed:

@@ -14,6 +14,7 @@ from llm_registry.assets.context import AssetContext
 from llm_registry.assets.reads import CatalogService
 from llm_registry.assets.registration import BatchRegistration, RegistrationService
 from llm_registry.events.services import EventService
+from llm_registry.integrity.blobs import BlobService
 from llm_registry.lineage.services import LineageService
 from llm_registry.search.services import SearchService
 
@@ -34,12 +35,14 @@ class Services:
     events: EventService
     search: SearchService
     lineage: LineageService
+    blobs: BlobService
     # Users, sessions and keys: built for servers and account commands (``with_accounts``).
     accounts: AccountService | None = None
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
-        """Close the store (idempotent)."""
+        """Close the blob store and the store (idempotent)."""
         if not self._closed:
             self._closed = True
+            self.blobs.close()
             self.store.close()

@@ -43,6 +43,7 @@ _RATE_LIMIT = re.compile(r"\s*\w+\s*=\s*[1-9][0-9]*\s*")
 
 # The sections of docs/settings.md, in order.
 REGISTRY, REMOTE, SERVER, ACCESS = "registry", "remote", "server", "access"
+BLOBS = "blobs"
 
 
 def env_var(name: str) -> str:
@@ -175,6 +176,45 @@ class Settings(BaseModel):
     )
     redis_url: str = setting(
         "redis://127.0.0.1:6379/0", "Redis for shared rate limits (rate_limit_backend = redis).", section=ACCESS
+    )
+
+    blob_store: Literal["local", "s3"] = setting(
+        "local", "Where the bytes of versions live: local (a folder) or s3 (S3-compatible storage).", section=BLOBS
+    )
+    blob_root: str = setting(
+        "", "Folder of the local blob store; empty: `blobs/` in the registry's folder (folder locations only).",
+        section=BLOBS,
+    )
+    s3_endpoint: str = setting(
+        "", "URL of an S3-compatible endpoint (MinIO, Ceph, …); empty: AWS S3 itself.", section=BLOBS
+    )
+    s3_bucket: str = setting("", "Bucket of the S3 blob store (blob_store = s3).", section=BLOBS)
+    s3_prefix: str = setting("", "Key prefix of the blobs in the bucket (several registries may share one).",
+                             section=BLOBS)
+    s3_region: str = setting("", "Region of the bucket; empty: AWS_REGION / AWS_DEFAULT_REGION.", section=BLOBS)
+    s3_access_key_id: str = setting(
+        "", "Access key of the S3 blob store; empty: AWS_ACCESS_KEY_ID (and the other usual AWS sources).",
+        section=BLOBS, secret=True,
+    )
+    s3_secret_access_key: str = setting(
+        "", "Secret key of the S3 blob store; empty: AWS_SECRET_ACCESS_KEY.", section=BLOBS, secret=True
+    )
+    max_blob_bytes: int = setting(
+        1_099_511_627_776, "Largest blob the server accepts, in bytes (larger: 413).", section=BLOBS, ge=1
+    )
+    blob_chunk_bytes: int = setting(
+        67_108_864,
+        "Largest chunk of a resumable upload the server accepts (PATCH), and the chunk size clients send; "
+        "files up to this size go in one request.",
+        section=BLOBS, ge=65_536,
+    )
+    transfer_threads: int = setting(4, "Files push and pull move at once.", section=BLOBS, ge=1, le=64)
+    digest_cache: Flag = setting(
+        True, "Remember the digests of files pushed (by path, size, times and inode), so that pushing them "
+        "again reads none of their bytes.", section=BLOBS,
+    )
+    gc_grace: int = setting(
+        86_400, "Seconds a blob no version references is kept before `gc` may remove it.", section=BLOBS, ge=0
     )
 
     @classmethod

@@ -13,6 +13,7 @@ from llm_registry.assets.interfaces import VersionRow
 from llm_registry.assets.models import Labels, Manifest, VersionDocument
 from llm_registry.assets.schema_errors import json_path
 from llm_registry.domain.digests import digest_of
+from llm_registry.domain.paths import check_file_paths
 from llm_registry.errors import ValidationError
 
 _TOP_LEVEL_CODES = {
@@ -43,7 +44,7 @@ def parse_manifest(data: object) -> Manifest:
         if key in data:
             check_plain_json(data[key], key)
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except pydantic.ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         location = tuple(error["loc"])
@@ -52,6 +53,9 @@ def parse_manifest(data: object) -> Manifest:
             raise ValidationError(f"unknown field {path!r}", code="unknown_field", field=path) from None
         code = _TOP_LEVEL_CODES.get(str(location[0]), "invalid_manifest") if len(location) == 1 else "invalid_manifest"
         raise ValidationError(f"{path}: {error['msg']}", code=code, field=path) from None
+    if manifest.content is not None and manifest.content.files:
+        check_file_paths([entry.path for entry in manifest.content.files])
+    return manifest
 
 
 def check_plain_json(value: Any, path: str) -> None:

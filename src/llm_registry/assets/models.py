@@ -41,9 +41,13 @@ class _Strict(BaseModel):
 
 
 class FileEntry(_Strict):
+    # The path rules (domain.paths) are checked at registration, not here: a version read back
+    # is shown as it was registered.
     path: str = Field(min_length=1, max_length=1024)
     digest: str
     size: int = Field(ge=0)
+    # Optional, and left out of a file's entry when not given (as the document's writer wrote it).
+    media_type: str | None = Field(default=None, max_length=255, exclude_if=lambda value: value is None)
 
     @field_validator("digest")
     @classmethod

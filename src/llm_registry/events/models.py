@@ -26,6 +26,8 @@ class EventType(StrEnum):
     API_KEY_REVOKED = "api_key.revoked"
     NAMESPACE_GRANTED = "namespace.granted"
     NAMESPACE_REVOKED = "namespace.revoked"
+    BLOB_UPLOADED = "blob.uploaded"
+    BLOB_DELETED = "blob.deleted"
 
 
 # Areas (the part of a type before the dot) of the events about accounts: reading them needs

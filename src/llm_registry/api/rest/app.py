@@ -16,7 +16,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import BaseRoute
 
 from llm_registry import bootstrap
@@ -27,6 +27,7 @@ from llm_registry.api.rest import (
     audit,
     auth,
     batch,
+    blobs,
     events,
     health,
     prompts,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(lineage_routes.router)
     app.include_router(search_routes.router)
     app.include_router(batch.router)
+    app.include_router(blobs.router)
     for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:
@@ -165,8 +167,11 @@ def _middleware(settings: Settings) -> list[Middleware]:
             allow_headers=["Authorization", "Content-Type", "Accept", "If-None-Match", "X-Request-ID"],
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"], max_age=600,
         ))
-    stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5))
-    stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes))
+    # Blob bytes are opaque (and mostly compressed already): never gzipped on the way out.
+    stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5,
+                            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream")))
+    # Blob routes stream their bodies and hold them to limits of their own (api/rest/blobs.py).
+    stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=("/v1/blobs/",)))
     return stack
 
 

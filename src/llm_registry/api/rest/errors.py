@@ -33,6 +33,7 @@ HTTP_CODES: dict[int, tuple[str, str]] = {
     406: ("not_acceptable", "Not acceptable"),
     413: ("payload_too_large", "Content too large"),
     415: ("unsupported_media_type", "Unsupported media type"),
+    416: ("range_not_satisfiable", "Range not satisfiable"),
 }
 
 # The code a parameter's validation error gets, by parameter name (else invalid_parameter).

@@ -108,16 +108,23 @@ class _BodyTooLarge(HTTPException):
 
 class BodyLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with 413: at once by Content-Length, or while
-    reading a chunked body (the handler's body read raises, and the error maps to 413)."""
+    reading a chunked body (the handler's body read raises, and the error maps to 413).
+    Paths under ``exempt_prefixes`` (the blob routes) stream their bodies and limit them themselves."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.exempt_prefixes:
+            path = scope["path"].removeprefix(scope.get("root_path", ""))
+            if path.startswith(self.exempt_prefixes):
+                await self.app(scope, receive, send)
+                return
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             body = problem_body(status=413, title="Content too large", code="payload_too_large",

@@ -61,6 +61,16 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "POST /v1/lock": _READ,
     "POST /v1/verify": _READ,
     "GET /v1/events": _READ,
+    # blobs
+    "HEAD /v1/blobs/{digest}": _READ,
+    "GET /v1/blobs/{digest}": _READ,
+    "PUT /v1/blobs/{digest}": _CREATE,
+    "POST /v1/blobs/uploads": _CREATE,
+    "GET /v1/blobs/uploads/{upload_id}": _CREATE,
+    "PATCH /v1/blobs/uploads/{upload_id}": _CREATE,
+    "PUT /v1/blobs/uploads/{upload_id}": _CREATE,
+    "DELETE /v1/blobs/uploads/{upload_id}": _CREATE,
+    f"GET {_VERSION}/files": _READ,
     # access
     "POST /v1/auth/login": PUBLIC,
     "POST /v1/auth/refresh": PUBLIC,
