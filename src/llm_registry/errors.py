@@ -193,6 +193,21 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "schema_outdated": (StorageError, "The database schema is older than this release; run `llm-registry db upgrade`."),
     "schema_newer": (StorageError, "The database schema is newer than this release; upgrade llm-registry."),
     "migration_failed": (StorageError, "A schema migration found inconsistent data and changed nothing."),
+    # integrity: signatures
+    "invalid_key": (ValidationError, "A key is not a PEM Ed25519 or ECDSA (P-256, P-384, P-521) key."),
+    "invalid_envelope": (ValidationError, "A DSSE envelope or Sigstore bundle is malformed."),
+    "invalid_statement": (ValidationError, "A signed payload is not an in-toto Statement."),
+    "invalid_signature": (ValidationError, "A signature does not verify with its signer's key (a changed payload)."),
+    "unknown_signer": (ValidationError, "No trusted signer's key made the signature."),
+    "signer_revoked": (ValidationError, "The signature is by a revoked signer."),
+    "subject_mismatch": (ValidationError, "A signed or provenance statement is about other bytes than the version's."),
+    "invalid_provenance": (ValidationError, "A provenance statement is malformed."),
+    "signer_not_found": (NotFoundError, "No signer has that name."),
+    "signer_exists": (ConflictError, "The signer's name or key is another signer's."),
+    "unsigned": (PolicyDeniedError, "The trust policy requires a signature and the version has none."),
+    "untrusted_signature": (
+        PolicyDeniedError, "The trust policy requires a valid signature by a trusted signer; none of the version's is."
+    ),
 }
 
 

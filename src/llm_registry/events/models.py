@@ -26,6 +26,11 @@ class EventType(StrEnum):
     API_KEY_REVOKED = "api_key.revoked"
     NAMESPACE_GRANTED = "namespace.granted"
     NAMESPACE_REVOKED = "namespace.revoked"
+    SIGNER_ADDED = "signer.added"
+    SIGNER_REVOKED = "signer.revoked"
+    SIGNATURE_ADDED = "signature.added"
+    SIGNATURE_REVOKED = "signature.revoked"
+    PROVENANCE_ATTACHED = "provenance.attached"
 
 
 # Areas (the part of a type before the dot) of the events about accounts: reading them needs
