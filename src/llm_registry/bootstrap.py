@@ -3,6 +3,7 @@ service and its authorizer, the rate limiter."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from llm_registry.settings import Settings
 
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
+    from llm_registry.integrity.trust.services import TrustService
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
     from llm_registry.ratelimit.policy import RequestThrottle
@@ -114,6 +116,9 @@ def build_services(
             store, search_index=index, default_namespace=settings.default_namespace, clock=clock,
             authorizer=authorizer,
         )
+        trust = build_trust_service(store, context, settings)
+        # Alias moves ask the gate only where the policy asks anything (else no read is spent on it).
+        context = dataclasses.replace(context, trust=trust if trust.policy.active else None)
         from llm_registry.assets.aliases import AliasService
         from llm_registry.assets.changes import ChangeService
         from llm_registry.assets.reads import CatalogService
@@ -132,10 +137,21 @@ def build_services(
             search=build_search_service(store, index),
             lineage=build_lineage_service(store, context),
             accounts=accounts,
+            trust=trust,
         )
     except BaseException:
         store.close()
         raise
+
+
+def build_trust_service(store: SqlAssetStore, context: AssetContext, settings: Settings) -> TrustService:
+    """Signers, signatures, provenance and the trust gate, under the ``trust_policy`` setting.
+    No blob store yet: ``verify`` checks declared and local files, not stored ones."""
+    from llm_registry.integrity.trust.policy import TrustPolicy
+    from llm_registry.integrity.trust.services import TrustService
+    from llm_registry.integrity.trust.store_sql import SqlTrustStore
+
+    return TrustService.build(SqlTrustStore(store), context, policy=TrustPolicy.parse(settings.trust_policy))
 
 
 def build_search_index(store: SqlAssetStore) -> SqlSearchIndex:

@@ -4,6 +4,7 @@ default namespace, the clock and the authorizer; and the reference rules they al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llm_registry.assets.interfaces import AssetStore
 from llm_registry.domain.access import Actor, Authorizer
@@ -14,6 +15,9 @@ from llm_registry.domain.times import Clock, format_epoch, system_clock
 from llm_registry.errors import ValidationError
 from llm_registry.search.interfaces import SearchIndexer
 
+if TYPE_CHECKING:
+    from llm_registry.integrity.interfaces import TrustGate
+
 
 @dataclass(frozen=True, slots=True)
 class AssetContext:
@@ -21,7 +25,8 @@ class AssetContext:
 
     ``search_index`` is kept current inside each write transaction, so search never lags the
     data. ``authorizer`` decides ownership and namespace grants; None (an embedded registry)
-    lets the process owner do everything.
+    lets the process owner do everything. ``trust`` is asked before an alias moves (None: no
+    trust policy is applied).
     """
 
     store: AssetStore
@@ -29,6 +34,7 @@ class AssetContext:
     default_namespace: str = DEFAULT_NAMESPACE
     clock: Clock = system_clock
     authorizer: Authorizer | None = None
+    trust: TrustGate | None = None
 
     def __post_init__(self) -> None:
         validate_namespace(self.default_namespace, field="default_namespace")
