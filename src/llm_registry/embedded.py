@@ -7,7 +7,7 @@ import getpass
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llm_registry import bootstrap
 from llm_registry.assets.changes import LabelChanges
@@ -24,10 +24,16 @@ from llm_registry.assets.models import (
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.domain.access import Actor, Role
 from llm_registry.events.models import Event
+from llm_registry.integrity.trust.inputs import JsonInput, read_json_input, with_local_files
+from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
+from llm_registry.integrity.trust.services import TrustService
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.services import Services
 from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_registry.integrity.trust.signing import KeyInput
 
 T = TypeVar("T")
 
@@ -182,6 +188,47 @@ class EmbeddedRegistry:
 
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
         return self.services.lineage.verify_lock(lock)
+
+    # ----------------------------------------------------------------- trust
+    @property
+    def trust(self) -> TrustService:
+        assert self.services.trust is not None  # bootstrap always builds it
+        return self.services.trust
+
+    def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
+        pem = public_key.expanduser().read_bytes() if isinstance(public_key, Path) else public_key
+        return self.trust.signers.add_signer(name, pem, actor=self.actor)[0]
+
+    def signers(self) -> list[Signer]:
+        return self.trust.signers.list_signers()
+
+    def revoke_signer(self, name: str) -> Signer:
+        return self.trust.signers.revoke_signer(name, actor=self.actor)
+
+    def sign(self, ref: str, key: KeyInput, *, format: str = "registry", password: str | None = None) -> Signature:
+        from llm_registry.integrity.trust.signing import sign_version, signing_key
+
+        loaded = signing_key(key, password=password)
+        document = self.get(ref)
+        return self.add_signature(document.ref, sign_version(document, loaded, format=format).to_json())
+
+    def add_signature(self, ref: str, envelope: JsonInput) -> Signature:
+        data = read_json_input(envelope, field="envelope")
+        return self.trust.signatures.add_signature(ref, data, actor=self.actor)[0]
+
+    def signatures(self, ref: str) -> list[Signature]:
+        return self.trust.signatures.list_signatures(ref)
+
+    def verify(self, ref: str, *, files: Path | None = None) -> VerificationReport:
+        report = self.trust.verification.verify(ref)
+        return with_local_files(report, self.get(report.ref), files)
+
+    def attach_provenance(self, ref: str, statement: JsonInput) -> Provenance:
+        data = read_json_input(statement, field="statement")
+        return self.trust.provenance.attach(ref, data, actor=self.actor)[0]
+
+    def provenance(self, ref: str) -> list[Provenance]:
+        return self.trust.provenance.list_provenance(ref)
 
     def close(self) -> None:
         self.services.close()

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -39,10 +39,15 @@ from llm_registry.domain.names import parse_alias
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
+from llm_registry.integrity.trust.inputs import JsonInput, read_json_input, with_local_files
+from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.problems import error_from_response
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_registry.integrity.trust.signing import KeyInput
 
 __all__ = ["RemoteRegistry", "error_from_response"]
 
@@ -264,6 +269,46 @@ class RemoteRegistry:
     def verify_lock(self, lock: Lockfile | Mapping[str, Any]) -> VerifyReport:
         body = lock.model_dump(mode="json") if isinstance(lock, Lockfile) else dict(lock)
         return VerifyReport.model_validate_json(self._request("POST", "/v1/verify", body=body).content)
+
+    # ----------------------------------------------------------------- trust
+    def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
+        pem = public_key.expanduser().read_bytes() if isinstance(public_key, Path) else public_key
+        text = pem.decode("utf-8", "replace") if isinstance(pem, bytes) else pem
+        response = self._request("POST", "/v1/signers", body={"name": name, "public_key": text})
+        return Signer.model_validate_json(response.content)
+
+    def signers(self) -> list[Signer]:
+        return self._get("/v1/signers", Page[Signer]).items
+
+    def revoke_signer(self, name: str) -> Signer:
+        return Signer.model_validate_json(self._request("DELETE", f"/v1/signers/{_segment(name)}").content)
+
+    def sign(self, ref: str, key: KeyInput, *, format: str = "registry", password: str | None = None) -> Signature:
+        from llm_registry.integrity.trust.signing import sign_version, signing_key
+
+        loaded = signing_key(key, password=password)
+        document = self.get(ref)
+        return self.add_signature(document.ref, sign_version(document, loaded, format=format).to_json())
+
+    def add_signature(self, ref: str, envelope: JsonInput) -> Signature:
+        data = read_json_input(envelope, field="envelope")
+        response = self._request("POST", f"{self._version_path(ref)}/signatures", body=data)
+        return Signature.model_validate_json(response.content)
+
+    def signatures(self, ref: str) -> list[Signature]:
+        return list(self._pages(f"{self._version_path(ref)}/signatures", Signature))
+
+    def verify(self, ref: str, *, files: Path | None = None) -> VerificationReport:
+        report = self._get(f"{self._version_path(ref)}/verification", VerificationReport)
+        return with_local_files(report, self.get(report.ref), files) if files is not None else report
+
+    def attach_provenance(self, ref: str, statement: JsonInput) -> Provenance:
+        data = read_json_input(statement, field="statement")
+        response = self._request("POST", f"{self._version_path(ref)}/provenance", body=data)
+        return Provenance.model_validate_json(response.content)
+
+    def provenance(self, ref: str) -> list[Provenance]:
+        return list(self._pages(f"{self._version_path(ref)}/provenance", Provenance))
 
     def close(self) -> None:
         if not self._closed:
