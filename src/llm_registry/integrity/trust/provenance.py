@@ -2,8 +2,10 @@
 other predicate about how the bytes were made), alone or in a DSSE envelope.
 
 Attaching refuses a statement about other bytes (``subject_mismatch``: none of its subjects is
-the version digest, nor are the version's files all among them) and a malformed one
-(``invalid_provenance``). Its materials are checked, not required: each pinned dependency of the
+the version digest, nor are the version's files all among them), a malformed one
+(``invalid_provenance``), and an envelope whose signature names a signer but does not verify
+(``invalid_signature``) or names a revoked one (``signer_revoked``); an envelope by a key no
+signer has is attached without a signer. Its materials are checked, not required: each pinned dependency of the
 version should be among them with its digest (SLSA v1 ``buildDefinition.resolvedDependencies``,
 v0.2 ``materials``); each one missing or there with another digest is reported.
 """
@@ -148,11 +150,11 @@ class ProvenanceService:
         ValidationError (``invalid_provenance``, ``invalid_envelope``, ``subject_mismatch``),
         NotFoundError, ForbiddenError."""
         parsed = self.context.parse_reference(ref)
-        statement, envelope = read_provenance(data)
         now = self.context.now()
         with self.store.write() as tx:
             row = get_by_reference(tx.assets, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
+            statement, envelope = read_provenance(data)
             version = documents.to_document(row)
             problems = subject_problems(statement, version)
             if problems:
@@ -192,13 +194,17 @@ class ProvenanceService:
 
 
 def _trusted_signer(tx: TrustReader, envelope: Envelope | None) -> SignerRow | None:
-    """The trusted signer whose key verifies the envelope, or None (unsigned, or not by a signer)."""
+    """The trusted signer whose key verifies the envelope, or None (no envelope, or a key no
+    signer has). An envelope that names a signer but does not verify with its key (a changed
+    payload), or a revoked signer's, is refused as a signature would be."""
     if envelope is None:
         return None
     try:
         return identify_signer(tx, envelope)
-    except ValidationError:
-        return None
+    except ValidationError as error:
+        if error.code == "unknown_signer":
+            return None
+        raise
 
 
 def _signer_by_id(tx: TrustReader, signer_id: str | None) -> SignerRow | None:

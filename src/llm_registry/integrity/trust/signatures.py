@@ -143,12 +143,12 @@ class SignatureService:
         (the signature, whether it was added now; the same envelope again changes nothing).
         Raises ValidationError (see the module), NotFoundError, ForbiddenError."""
         parsed = self.context.parse_reference(ref)
-        read = read_envelope(envelope)
-        statement = parse_statement(read.payload, field=payload_field(read))
         now = self.context.now()
         with self.store.write() as tx:
             row = get_by_reference(tx.assets, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
+            read = read_envelope(envelope)
+            statement = parse_statement(read.payload, field=payload_field(read))
             version = documents.to_document(row)
             signer = identify_signer(tx, read)
             problems = mismatches(statement, version)
