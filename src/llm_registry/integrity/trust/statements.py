@@ -15,6 +15,7 @@ for ours, the version digest): other bytes, a missing file or an extra one is a 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ REGISTRY_PREDICATE = "https://llm-registry/signature/v1"
 MODEL_SIGNING_PREDICATE = "https://model_signing/signature/v1.0"
 FORMATS = {"registry": REGISTRY_PREDICATE, "model-signing": MODEL_SIGNING_PREDICATE}
 MAX_SUBJECTS = 100_000
+_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ def _at(field: str, part: str) -> str:
 
 
 def _is_hex(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+    return isinstance(value, str) and _HEX.fullmatch(value) is not None
 
 
 def _hex(digest: str) -> str:
