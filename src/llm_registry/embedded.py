@@ -24,7 +24,7 @@ from llm_registry.assets.models import (
 from llm_registry.assets.store_sql import SqlAssetStore
 from llm_registry.domain.access import Actor, Role
 from llm_registry.events.models import Event
-from llm_registry.integrity.trust.inputs import JsonInput, read_json_input, with_local_files
+from llm_registry.integrity.trust.inputs import JsonInput, read_json_input, read_public_key, with_local_files
 from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
 from llm_registry.integrity.trust.services import TrustService
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
@@ -196,8 +196,7 @@ class EmbeddedRegistry:
         return self.services.trust
 
     def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
-        pem = public_key.expanduser().read_bytes() if isinstance(public_key, Path) else public_key
-        return self.trust.signers.add_signer(name, pem, actor=self.actor)[0]
+        return self.trust.signers.add_signer(name, read_public_key(public_key), actor=self.actor)[0]
 
     def signers(self) -> list[Signer]:
         return self.trust.signers.list_signers()

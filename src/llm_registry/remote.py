@@ -39,7 +39,12 @@ from llm_registry.domain.names import parse_alias
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
-from llm_registry.integrity.trust.inputs import JsonInput, read_json_input, with_local_files
+from llm_registry.integrity.trust.inputs import (
+    JsonInput,
+    read_json_input,
+    read_public_key,
+    with_local_files,
+)
 from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.problems import error_from_response
@@ -272,8 +277,7 @@ class RemoteRegistry:
 
     # ----------------------------------------------------------------- trust
     def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
-        pem = public_key.expanduser().read_bytes() if isinstance(public_key, Path) else public_key
-        text = pem.decode("utf-8", "replace") if isinstance(pem, bytes) else pem
+        text = read_public_key(public_key).decode("utf-8", "replace")
         response = self._request("POST", "/v1/signers", body={"name": name, "public_key": text})
         return Signer.model_validate_json(response.content)
 

@@ -38,6 +38,18 @@ def read_json_input(value: JsonInput, *, field: str) -> dict[str, Any]:
     return loaded
 
 
+def read_public_key(value: str | bytes | Path) -> bytes:
+    """PEM bytes given as text, bytes or a file; raises ValidationError (``invalid_key``) when
+    the file cannot be read."""
+    if isinstance(value, Path):
+        try:
+            return value.expanduser().read_bytes()
+        except OSError as exc:
+            raise ValidationError(f"cannot read {value}: {exc.strerror}", code="invalid_key",
+                                  field="public_key") from None
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
 def with_local_files(report: VerificationReport, version: VersionDocument, files: Path | None) -> VerificationReport:
     """``report`` with the checks of the local folder ``files`` (when given) added."""
     if files is None:
