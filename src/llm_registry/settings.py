@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     )
     postgres_pool_size: int = setting(10, "Connections kept open per process to PostgreSQL.", section=REGISTRY)
     trust_policy: str = setting(
-        "", "Where a valid signature by a trusted signer is required: comma-separated [KIND:]NAMESPACE/NAME-glob="
-        "enforce|warn|off rules, the first match decides (e.g. model:prod/*=enforce,*=warn); empty: off.",
+        "", "Where pulls and alias moves need a valid signature by a trusted signer: [KIND:]GLOB=MODE rules "
+        "separated by commas (GLOB over namespace/name; MODE enforce, warn or off), the first match deciding, "
+        "such as model:prod/*=enforce,*=warn; empty: off everywhere.",
         section=REGISTRY,
     )
 
