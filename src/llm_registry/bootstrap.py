@@ -7,6 +7,7 @@ of one backend never loads the other's driver.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.access import Authorizer
     from llm_registry.integrity.interfaces import BlobStore
+    from llm_registry.integrity.trust.services import TrustService
     from llm_registry.lineage.services import LineageService
     from llm_registry.ratelimit.interfaces import RateLimiter
     from llm_registry.ratelimit.policy import RequestThrottle
@@ -156,6 +158,9 @@ def build_services(
             store, search_index=ChainedIndexer(index, files), default_namespace=settings.default_namespace,
             clock=clock, authorizer=authorizer,
         )
+        trust = build_trust_service(store, context, settings)
+        # Alias moves ask the gate only where the policy asks anything (else no read is spent on it).
+        context = dataclasses.replace(context, trust=trust if trust.policy.active else None)
         from llm_registry.assets.aliases import AliasService
         from llm_registry.assets.changes import ChangeService
         from llm_registry.assets.reads import CatalogService
@@ -181,9 +186,11 @@ def build_services(
             lineage=build_lineage_service(store, context),
             blobs=blobs,
             accounts=accounts,
+            trust=trust,
         )
-        # The trust gate (signatures and the trust policy) of a build that has one; None: no policy.
-        blobs.trust = getattr(services, "trust", None)
+        # Pulls ask the same gate as alias moves (None: no trust policy asks anything).
+        blobs.trust = context.trust
+        trust.verification.blobs = blobs.configured_store
         return services
     except BaseException:
         store.close()
@@ -215,6 +222,14 @@ def build_blob_store(settings: Settings, *, location: str) -> BlobStore:
             code="invalid_parameter", field="blob_root",
         )
     return LocalBlobStore(Path(location).expanduser() / "blobs")
+def build_trust_service(store: SqlAssetStore, context: AssetContext, settings: Settings) -> TrustService:
+    """Signers, signatures, provenance and the trust gate, under the ``trust_policy`` setting.
+    No blob store yet: ``verify`` checks declared and local files, not stored ones."""
+    from llm_registry.integrity.trust.policy import TrustPolicy
+    from llm_registry.integrity.trust.services import TrustService
+    from llm_registry.integrity.trust.store_sql import SqlTrustStore
+
+    return TrustService.build(SqlTrustStore(store), context, policy=TrustPolicy.parse(settings.trust_policy))
 
 
 def build_search_index(store: SqlAssetStore) -> SqlSearchIndex:

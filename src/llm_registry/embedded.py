@@ -34,10 +34,16 @@ if TYPE_CHECKING:
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
     from llm_registry.integrity.models import PullResult, PushResult
+    from llm_registry.integrity.trust.inputs import JsonInput
+    from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
+    from llm_registry.integrity.trust.services import TrustService
     from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
     from llm_registry.search.models import SearchPage, Suggestion
     from llm_registry.services import Services
     from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_registry.integrity.trust.signing import KeyInput
 
 T = TypeVar("T")
 
@@ -261,6 +267,54 @@ class EmbeddedRegistry:
         plan = self.services.blobs.pull_plan(ref, actor=self.actor)
         return pull_files(plan, Path(dest), transport=ServiceTransport(self.services.blobs, self.actor),
                           progress=progress, threads=threads or self.settings.transfer_threads)
+
+    # ----------------------------------------------------------------- trust
+    @property
+    def trust(self) -> TrustService:
+        assert self.services.trust is not None  # bootstrap always builds it
+        return self.services.trust
+
+    def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
+        from llm_registry.integrity.trust.inputs import read_public_key
+
+        return self.trust.signers.add_signer(name, read_public_key(public_key), actor=self.actor)[0]
+
+    def signers(self) -> list[Signer]:
+        return self.trust.signers.list_signers()
+
+    def revoke_signer(self, name: str) -> Signer:
+        return self.trust.signers.revoke_signer(name, actor=self.actor)
+
+    def sign(self, ref: str, key: KeyInput, *, format: str = "registry", password: str | None = None) -> Signature:
+        from llm_registry.integrity.trust.signing import sign_version, signing_key
+
+        loaded = signing_key(key, password=password)
+        document = self.get(ref)
+        return self.add_signature(document.ref, sign_version(document, loaded, format=format).to_json())
+
+    def add_signature(self, ref: str, envelope: JsonInput) -> Signature:
+        from llm_registry.integrity.trust.inputs import read_json_input
+
+        data = read_json_input(envelope, field="envelope")
+        return self.trust.signatures.add_signature(ref, data, actor=self.actor)[0]
+
+    def signatures(self, ref: str) -> list[Signature]:
+        return self.trust.signatures.list_signatures(ref)
+
+    def verify(self, ref: str, *, files: Path | None = None) -> VerificationReport:
+        report = self.trust.verification.verify(ref)
+        from llm_registry.integrity.trust.inputs import with_local_files
+
+        return with_local_files(report, self.get(report.ref), files)
+
+    def attach_provenance(self, ref: str, statement: JsonInput) -> Provenance:
+        from llm_registry.integrity.trust.inputs import read_json_input
+
+        data = read_json_input(statement, field="statement")
+        return self.trust.provenance.attach(ref, data, actor=self.actor)[0]
+
+    def provenance(self, ref: str) -> list[Provenance]:
+        return self.trust.provenance.list_provenance(ref)
 
     def close(self) -> None:
         if self._read_store is not None:

@@ -200,6 +200,21 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "invalid_offset": (ConflictError, "A chunk does not start where the upload stands; `details.offset` says where."),
     "no_files": (ValidationError, "The version declares no files (`content.files`) to pull."),
     "blob_store_unavailable": (StorageError, "The blob store cannot be reached or refused the request."),
+    # integrity: signatures
+    "invalid_key": (ValidationError, "A key is not a PEM Ed25519 or ECDSA (P-256, P-384, P-521) key."),
+    "invalid_envelope": (ValidationError, "A DSSE envelope or Sigstore bundle is malformed."),
+    "invalid_statement": (ValidationError, "A signed payload is not an in-toto Statement."),
+    "invalid_signature": (ValidationError, "A signature does not verify with its signer's key (a changed payload)."),
+    "unknown_signer": (ValidationError, "No trusted signer's key made the signature."),
+    "signer_revoked": (ValidationError, "The signature is by a revoked signer."),
+    "subject_mismatch": (ValidationError, "A signed or provenance statement is about other bytes than the version's."),
+    "invalid_provenance": (ValidationError, "A provenance statement is malformed."),
+    "signer_not_found": (NotFoundError, "No signer has that name."),
+    "signer_exists": (ConflictError, "The signer's name or key is another signer's."),
+    "unsigned": (PolicyDeniedError, "The trust policy requires a signature and the version has none."),
+    "untrusted_signature": (
+        PolicyDeniedError, "The trust policy requires a valid signature by a trusted signer; none of the version's is."
+    ),
 }
 
 

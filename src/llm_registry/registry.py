@@ -25,9 +25,14 @@ if TYPE_CHECKING:
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
     from llm_registry.integrity.models import PullResult, PushResult
+    from llm_registry.integrity.trust.inputs import JsonInput
+    from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
     from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
     from llm_registry.search.models import SearchPage, Suggestion
     from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_registry.integrity.trust.signing import KeyInput
 
 
 class _Opens(type(Protocol)):  # type: ignore[misc]  # the metaclass of protocols, known only at run time
@@ -287,6 +292,54 @@ class Registry(Protocol, metaclass=_Opens):
         pull cut short, keeps files already right. Asks the trust policy first (PolicyDeniedError).
         Raises ValidationError ``no_files`` (the version declares none) or ``digest_mismatch``
         (a file's bytes are wrong: it is removed)."""
+        ...
+
+    # ----------------------------------------------------------------- trust
+    def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
+        """Trust a public key (PEM text or file; Ed25519 or ECDSA P-256/384/521) as ``name``;
+        idempotent for the same name and key. Raises ConflictError (``signer_exists``),
+        ValidationError (``invalid_key``), ForbiddenError (needs ``signers:manage``)."""
+        ...
+
+    def signers(self) -> list[Signer]:
+        """Every signer by name, revoked ones too."""
+        ...
+
+    def revoke_signer(self, name: str) -> Signer:
+        """Revoke a signer: its signatures stop counting. Raises NotFoundError (``signer_not_found``)."""
+        ...
+
+    def sign(self, ref: str, key: KeyInput, *, format: str = "registry", password: str | None = None) -> Signature:
+        """Sign the version ``ref`` chooses with a local private key (a PEM file's path, PEM text, or a
+        loaded key; never sent) and attach the signature. ``format``: ``registry`` (its files and
+        digest as subjects) or ``model-signing`` (OpenSSF model signing v1.0, which their verifier
+        checks against the model's folder). The key must be a trusted signer's."""
+        ...
+
+    def add_signature(self, ref: str, envelope: JsonInput) -> Signature:
+        """Attach a signature made elsewhere: a DSSE envelope or a Sigstore bundle (a mapping or a
+        JSON file), such as ``model_signing sign key`` writes. Raises ValidationError
+        (``unknown_signer``, ``signer_revoked``, ``invalid_signature``, ``subject_mismatch``, …)."""
+        ...
+
+    def signatures(self, ref: str) -> list[Signature]:
+        """The signatures of a version, oldest first."""
+        ...
+
+    def verify(self, ref: str, *, files: Path | None = None) -> VerificationReport:
+        """Check a version: its digest against its declared files, each signature (trusted,
+        unrevoked signer; verifying; about these bytes), each attached provenance, the trust
+        policy; with ``files``, that the folder's files have the declared digests."""
+        ...
+
+    def attach_provenance(self, ref: str, statement: JsonInput) -> Provenance:
+        """Attach an in-toto/SLSA provenance statement (or a DSSE envelope around one), checked
+        against the version: refused when about other bytes (``subject_mismatch``); pinned
+        dependencies missing from its materials are reported in its ``check``."""
+        ...
+
+    def provenance(self, ref: str) -> list[Provenance]:
+        """The provenance attached to a version, each with its check."""
         ...
 
     def close(self) -> None:

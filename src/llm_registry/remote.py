@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -42,11 +42,21 @@ from llm_registry.events.models import Event
 from llm_registry.integrity.digest_cache import DigestCache
 from llm_registry.integrity.models import PullPlan, PullResult, PushResult
 from llm_registry.integrity.transfer import pull_files, push_files
+from llm_registry.integrity.trust.inputs import (
+    JsonInput,
+    read_json_input,
+    read_public_key,
+    with_local_files,
+)
+from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
 from llm_registry.lineage.models import ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.problems import error_from_response
 from llm_registry.remote_blobs import HttpBlobTransport
 from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_registry.integrity.trust.signing import KeyInput
 
 __all__ = ["RemoteRegistry", "error_from_response"]
 
@@ -289,6 +299,45 @@ class RemoteRegistry:
         plan = self._get(f"{self._version_path(ref)}/files", PullPlan)
         return pull_files(plan, Path(dest), transport=self._blobs(), progress=progress,
                           threads=threads or self.settings.transfer_threads)
+
+    # ----------------------------------------------------------------- trust
+    def add_signer(self, name: str, public_key: str | bytes | Path) -> Signer:
+        text = read_public_key(public_key).decode("utf-8", "replace")
+        response = self._request("POST", "/v1/signers", body={"name": name, "public_key": text})
+        return Signer.model_validate_json(response.content)
+
+    def signers(self) -> list[Signer]:
+        return self._get("/v1/signers", Page[Signer]).items
+
+    def revoke_signer(self, name: str) -> Signer:
+        return Signer.model_validate_json(self._request("DELETE", f"/v1/signers/{_segment(name)}").content)
+
+    def sign(self, ref: str, key: KeyInput, *, format: str = "registry", password: str | None = None) -> Signature:
+        from llm_registry.integrity.trust.signing import sign_version, signing_key
+
+        loaded = signing_key(key, password=password)
+        document = self.get(ref)
+        return self.add_signature(document.ref, sign_version(document, loaded, format=format).to_json())
+
+    def add_signature(self, ref: str, envelope: JsonInput) -> Signature:
+        data = read_json_input(envelope, field="envelope")
+        response = self._request("POST", f"{self._version_path(ref)}/signatures", body=data)
+        return Signature.model_validate_json(response.content)
+
+    def signatures(self, ref: str) -> list[Signature]:
+        return list(self._pages(f"{self._version_path(ref)}/signatures", Signature))
+
+    def verify(self, ref: str, *, files: Path | None = None) -> VerificationReport:
+        report = self._get(f"{self._version_path(ref)}/verification", VerificationReport)
+        return with_local_files(report, self.get(report.ref), files) if files is not None else report
+
+    def attach_provenance(self, ref: str, statement: JsonInput) -> Provenance:
+        data = read_json_input(statement, field="statement")
+        response = self._request("POST", f"{self._version_path(ref)}/provenance", body=data)
+        return Provenance.model_validate_json(response.content)
+
+    def provenance(self, ref: str) -> list[Provenance]:
+        return list(self._pages(f"{self._version_path(ref)}/provenance", Provenance))
 
     def close(self) -> None:
         if not self._closed:

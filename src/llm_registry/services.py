@@ -21,6 +21,7 @@ from llm_registry.search.services import SearchService
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.assets.store_sql import SqlAssetStore
+    from llm_registry.integrity.trust.services import TrustService
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Services:
     blobs: BlobService
     # Users, sessions and keys: built for servers and account commands (``with_accounts``).
     accounts: AccountService | None = None
+    # Signers, signatures, provenance, and the trust gate of pulls and alias moves.
+    trust: TrustService | None = None
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:

@@ -101,6 +101,12 @@ class Settings(BaseModel):
         30_000, "How long a SQLite writer waits for another process's write lock.", section=REGISTRY
     )
     postgres_pool_size: int = setting(10, "Connections kept open per process to PostgreSQL.", section=REGISTRY)
+    trust_policy: str = setting(
+        "", "Where pulls and alias moves need a valid signature by a trusted signer: [KIND:]GLOB=MODE rules "
+        "separated by commas (GLOB over namespace/name; MODE enforce, warn or off), the first match deciding, "
+        "such as model:prod/*=enforce,*=warn; empty: off everywhere.",
+        section=REGISTRY,
+    )
 
     request_timeout: float = setting(30.0, "Seconds the remote client waits for a server's answer.", section=REMOTE)
     token: str = setting(
@@ -256,6 +262,14 @@ class Settings(BaseModel):
     def _rate_limits(cls, value: str) -> str:
         if not all(_RATE_LIMIT.fullmatch(item) for item in value.split(",") if item.strip()):
             raise ValueError("must be ROLE=REQUESTS_PER_MINUTE,… (such as admin=1200,anonymous=60)")
+        return value
+
+    @field_validator("trust_policy")
+    @classmethod
+    def _trust_policy(cls, value: str) -> str:
+        from llm_registry.integrity.trust.policy import TrustPolicy
+
+        TrustPolicy.parse(value)  # raises ValueError saying what is wrong
         return value
 
     @field_validator("bootstrap_admin")

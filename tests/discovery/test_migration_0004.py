@@ -55,10 +55,11 @@ def test_downgrade_and_upgrade_keep_every_row_and_answer(corpus: EmbeddedRegistr
     engine: sa.Engine = corpus.store.engine  # type: ignore[attr-defined]
     sqlite = engine.dialect.name == "sqlite"
 
-    assert migrate.downgrade(engine, "0003") == (migrate.head_revision(), "0003")
+    head = migrate.head_revision()  # 0004 and every revision after it, undone and done again
+    assert migrate.downgrade(engine, "0003") == (head, "0003")
     if sqlite:
         assert not _versions_has_rowid(engine)
-    assert migrate.upgrade(engine, "0004") == ("0003", "0004")
+    assert migrate.upgrade(engine) == ("0003", head)
     if sqlite:
         assert _versions_has_rowid(engine)
         with engine.connect() as connection:

@@ -255,3 +255,19 @@ def test_a_second_push_takes_digests_from_the_cache_until_a_file_changes(
     with pytest.raises(ConflictError):
         registry.push("model:acme/tiny@1.0.0", [source])
     cache.close()
+
+
+def test_verify_checks_that_the_pushed_files_are_stored(pair: tuple[Registry, EmbeddedRegistry],
+                                                         tmp_path: Path) -> None:
+    registry, twin = pair
+    registry.push(MANIFEST, [folder(tmp_path / "src", {"w.bin": b"real weights", "ok.txt": b"fine"})])
+    report = registry.verify("model:acme/tiny@1.0.0")
+    assert report.ok
+    assert [(c.subject, c.status.value) for c in report.checks if c.check == "stored"] == [("blobs", "ok")]
+    store = twin.services.blobs.store
+    assert isinstance(store, LocalBlobStore)
+    store.path_of(digest(b"fine")).unlink()  # one blob lost from the store
+    lost = registry.verify("model:acme/tiny@1.0.0")
+    assert not lost.ok
+    stored = [(c.subject, c.status.value) for c in lost.checks if c.check == "stored"]
+    assert stored == [("ok.txt", "failed"), ("blobs", "failed")]

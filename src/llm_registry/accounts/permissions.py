@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "api-keys:create": "Create, list and revoke one's own API keys.",
     "users:manage": "Create, change and disable users; grant namespaces; manage every API key.",
     "audit:read": "Read the audit log.",
+    "signers:manage": "Add and revoke trusted signers (the keys whose signatures count).",
 }
 
 _VIEWER = {"assets:read": Scope.ANY}

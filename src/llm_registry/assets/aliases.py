@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
 from llm_registry.assets.interfaces import AliasRow, AssetReader, AssetRow
 from llm_registry.assets.models import Alias, Status
@@ -47,6 +48,7 @@ class AliasService:
                 "'latest' is implicit: the highest active release", code="invalid_alias", field="alias"
             )
         target_ref = parsed.with_version(str(parse_version(version, field="version")))
+        warnings = self._trust_warnings(parsed, target_ref, actor)
         with self.context.store.write() as tx:
             asset = self._authorize(tx, parsed, actor)
             tx.lock_asset(asset.id)
@@ -71,7 +73,8 @@ class AliasService:
                 stored = tx.find_alias(row.asset_id, alias)
                 assert stored is not None
                 return Alias(
-                    name=alias, version=row.version, updated_at=stored.updated_at, updated_by=stored.updated_by
+                    name=alias, version=row.version, updated_at=stored.updated_at, updated_by=stored.updated_by,
+                    warnings=warnings,
                 )
             now = self.context.now()
             tx.set_alias(row.asset_id, alias, row.id, now, actor.name)
@@ -81,9 +84,24 @@ class AliasService:
                 asset=parsed.asset,
                 actor=actor.name,
                 at=now,
-                payload={"alias": alias, "before": current.version if current else None, "after": row.version},
+                payload={"alias": alias, "before": current.version if current else None, "after": row.version,
+                         **({"trust_warnings": warnings} if warnings else {})},
             )
-        return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor.name)
+        return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor.name, warnings=warnings)
+
+    def _trust_warnings(self, parsed: Reference, target: Reference, actor: Actor) -> list[str]:
+        """What the trust gate says of moving an alias onto ``target`` (raises PolicyDeniedError
+        where the policy enforces), once the actor may move it. Asked before the move's
+        transaction, since the gate reads on its own: a version's bytes do not change, and its
+        signatures are only ever added (a signer revoked in between is the one race left)."""
+        if self.context.trust is None:
+            return []
+        with self.context.store.read() as tx:
+            self._authorize(tx, parsed, actor)
+            row = find_by_reference(tx, target)
+        if row is None:
+            return []  # the move's transaction answers the missing version
+        return self.context.trust.check(documents.to_document(row), operation="move_alias")
 
     def remove_alias(self, ref: str | Reference, alias: str, *, actor: Actor) -> None:
         """Remove an alias; raises NotFoundError (``alias_not_found``)."""

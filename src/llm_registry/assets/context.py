@@ -15,6 +15,7 @@ from llm_registry.errors import ValidationError
 if TYPE_CHECKING:
     from llm_registry.assets.interfaces import AssetStore, SearchIndexer, VersionStore
     from llm_registry.domain.access import Actor, Authorizer
+    from llm_registry.integrity.interfaces import TrustGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +52,15 @@ class AssetContext(ReadContext):
 
     ``search_index`` is kept current inside each write transaction, so search never lags the
     data. ``authorizer`` decides ownership and namespace grants; None (an embedded registry)
-    lets the process owner do everything.
+    lets the process owner do everything. ``trust`` is asked before an alias moves (None: no
+    trust policy is applied).
     """
 
     store: AssetStore
     search_index: SearchIndexer | None = None
     clock: Clock = system_clock
     authorizer: Authorizer | None = None
+    trust: TrustGate | None = None
 
     def now(self) -> str:
         """The clock's time in stored form."""

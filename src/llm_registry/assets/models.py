@@ -206,6 +206,8 @@ class Alias(BaseModel):
     implicit: bool = False
     updated_at: str | None = None
     updated_by: str | None = None
+    # What the trust policy said of the move (``warn``); only in the answer to a move that has some.
+    warnings: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 class LabelRevision(BaseModel):

@@ -32,6 +32,8 @@ def set_alias(
         emit_model(moved)
     else:
         notice(f"{asset_ref}@{moved.name} → {moved.version}")
+    for warning in moved.warnings:  # what the trust policy (warn) says of the move
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @alias_app.command("rm")

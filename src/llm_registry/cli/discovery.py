@@ -1,4 +1,5 @@
-"""Discovery: ``search``, ``lineage``, ``impact``, ``lock`` and ``verify --lock``."""
+"""Discovery: ``search``, ``lineage``, ``impact``, ``lock`` and ``verify`` (of a lockfile; of a version, in
+``cli.trust``)."""
 
 from __future__ import annotations
 
@@ -153,10 +154,28 @@ def lock(
 
 def verify(
     ctx: typer.Context,
-    lock_file: Annotated[Path, typer.Option("--lock", metavar="FILE", help="A lockfile written by `lock`.")],
+    ref: Annotated[
+        str | None, typer.Argument(metavar="[REF]", help="A version to verify: digest, files, signatures, provenance.")
+    ] = None,
+    lock_file: Annotated[
+        Path | None, typer.Option("--lock", metavar="FILE", help="A lockfile written by `lock` (instead of REF).")
+    ] = None,
+    files: Annotated[
+        Path | None, typer.Option("--files", metavar="DIR", help="With REF: check these local files' digests too.")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Check a lockfile: every entry still registered, same digest, not yanked (exit 1 otherwise)."""
+    """Check a version (REF) or a lockfile (--lock FILE); exit 1 when a check fails."""
+    if (ref is None) == (lock_file is None):
+        raise typer.BadParameter("give a REF or --lock FILE (one of them)", param_hint="REF")
+    if ref is not None:
+        from llm_registry.cli.trust import verify_version
+
+        verify_version(ctx, ref, files, json_output)
+        return
+    if files is not None:
+        raise typer.BadParameter("--files goes with a REF", param_hint="--files")
+    assert lock_file is not None
     from llm_registry.lineage.lockfiles import read_lockfile
 
     state = current_state(ctx, json_output)

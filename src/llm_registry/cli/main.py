@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "llm_registry.cli.access",
     "llm_registry.cli.discovery",
     "llm_registry.cli.blobs",
+    "llm_registry.cli.trust",
     "llm_registry.cli.serve",
 )
 

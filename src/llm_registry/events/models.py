@@ -28,6 +28,11 @@ class EventType(StrEnum):
     NAMESPACE_REVOKED = "namespace.revoked"
     BLOB_UPLOADED = "blob.uploaded"
     BLOB_DELETED = "blob.deleted"
+    SIGNER_ADDED = "signer.added"
+    SIGNER_REVOKED = "signer.revoked"
+    SIGNATURE_ADDED = "signature.added"
+    SIGNATURE_REVOKED = "signature.revoked"
+    PROVENANCE_ATTACHED = "provenance.attached"
 
 
 # Areas (the part of a type before the dot) of the events about accounts: reading them needs

@@ -73,6 +73,14 @@ class BlobService:
                 self._store = self._open_store()
             return self._store
 
+    def configured_store(self) -> BlobStore | None:
+        """The blob store, or None where the registry has none (a database location without
+        ``blob_root`` nor S3: nothing can have been pushed there)."""
+        try:
+            return self.store
+        except ValidationError:
+            return None
+
     def close(self) -> None:
         """Close the blob store if it was opened (idempotent)."""
         with self._lock:

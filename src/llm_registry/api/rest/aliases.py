@@ -88,7 +88,10 @@ async def set_alias(
     precondition = None if if_match is None else functools.partial(_still_matches, request, if_match)
     moved = await run_service(request, services.aliases.set_alias, asset_reference(kinds, namespace, name),
                               alias_name(alias), target.version, actor=context.actor, precondition=precondition)
-    return respond(request, moved, headers={"ETag": etag_of(encode(moved, msgpack_wanted=False)[0])})
+    # The ETag of the alias as it now stands (what GET answers and If-Match compares), without
+    # the trust policy's warnings about the move.
+    stands = moved.model_copy(update={"warnings": []})
+    return respond(request, moved, headers={"ETag": etag_of(encode(stands, msgpack_wanted=False)[0])})
 
 
 def _still_matches(request: Request, if_match: str, current: Alias | None) -> bool:

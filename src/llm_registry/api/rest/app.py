@@ -31,7 +31,10 @@ from llm_registry.api.rest import (
     events,
     health,
     prompts,
+    provenance,
     resolve,
+    signatures,
+    signers,
     users,
     versions,
 )
@@ -121,6 +124,8 @@ def create_app(
     app.include_router(search_routes.router)
     app.include_router(batch.router)
     app.include_router(blobs.router)
+    for router in (signatures.router, provenance.router, signers.router):
+        app.include_router(router)
     for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:

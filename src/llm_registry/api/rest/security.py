@@ -88,6 +88,16 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "GET /v1/api-keys": "api-keys:create",
     "DELETE /v1/api-keys/{key_id}": "api-keys:create",
     "GET /v1/audit": "audit:read",
+    # trust: signatures and provenance of a version (ownership checked by the service), signers
+    f"GET {_VERSION}/signatures": _READ,
+    f"POST {_VERSION}/signatures": _UPDATE,
+    f"GET {_VERSION}/provenance": _READ,
+    f"POST {_VERSION}/provenance": _UPDATE,
+    f"GET {_VERSION}/verification": _READ,
+    "GET /v1/signers": _READ,
+    "GET /v1/signers/{signer}": _READ,
+    "POST /v1/signers": "signers:manage",
+    "DELETE /v1/signers/{signer}": "signers:manage",
 }
 
 _log = logging.getLogger("llm_registry.security")
