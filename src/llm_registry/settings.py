@@ -36,6 +36,7 @@ from llm_registry.errors import ValidationError
 
 ENV_PREFIX = "LLM_REGISTRY_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+LOG_FORMATS = ("auto", "text", "json")
 # accounts.tokens refuses a shorter signing secret too; refusing it here stops a server before it starts.
 MIN_SECRET_LENGTH = 32
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -135,7 +136,14 @@ class Settings(BaseModel):
     log_level: str = setting(
         "info", "Server log level: critical, error, warning, info, debug or trace.", section=SERVER
     )
-    access_log: Flag = setting(True, "Write one structured JSON line per request.", section=SERVER)
+    log_format: str = setting(
+        "auto", "Server log lines: text (for people), json (one object per line), or auto: text when they go "
+        "to a terminal, else json.", section=SERVER,
+    )
+    log_file: str = setting(
+        "", "Write the server's log lines to this file (appended) instead of standard error.", section=SERVER
+    )
+    access_log: Flag = setting(True, "Write one log line per request.", section=SERVER)
     gzip_min_bytes: int = setting(
         1024, "Responses at least this large are gzip-compressed for clients that accept it.", section=SERVER
     )
@@ -249,6 +257,13 @@ class Settings(BaseModel):
             return handler(data)
         except PydanticValidationError as exc:
             raise _registry_error(exc) from None
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+        return value
 
     @field_validator("log_level")
     @classmethod

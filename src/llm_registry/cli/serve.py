@@ -24,6 +24,12 @@ def serve(
         int | None, typer.Option("--workers", metavar="N", help=DECLARED["workers"].option_help())
     ] = None,
     no_auth: Annotated[bool, typer.Option("--no-auth", help=DECLARED["no_auth"].option_help())] = False,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", metavar="auto|text|json", help=DECLARED["log_format"].option_help())
+    ] = None,
+    log_file: Annotated[
+        str | None, typer.Option("--log-file", metavar="FILE", help=DECLARED["log_file"].option_help())
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", metavar="FILE", help="A TOML file of settings (see docs/settings.md).")
     ] = None,
@@ -32,6 +38,7 @@ def serve(
     state = current_state(ctx)
     overrides: dict[str, Any] = {
         "url": state.registry, "host": host, "port": port, "workers": workers, "no_auth": True if no_auth else None,
+        "log_format": log_format, "log_file": log_file,
     }
     run_server(Settings.load(overrides, config_file=config))
 
@@ -100,7 +107,7 @@ def _exit_quietly(signum: int, frame: object) -> None:
 def _logging_config(settings: Settings) -> dict[str, Any]:
     from llm_registry.api.rest.logs import logging_config
 
-    return logging_config(settings.log_level)
+    return logging_config(settings.log_level, format=settings.log_format, file=settings.log_file)
 
 
 def register(app: typer.Typer) -> None:
