@@ -112,6 +112,15 @@ def manifests(versions: int, probes: dict[str, Any], seed: int = 7) -> Iterator[
             probes["leaves"].append(f"{ref_base}@{version}")
 
 
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A bar of the versions written, with their rate, on a terminal (stderr); nothing elsewhere."""
+    from llm_registry.cli.progress import count_progress
+
+    with count_progress("generating", total, enabled=True) as advance:
+        yield advance
+
+
 def generate(registry: EmbeddedRegistry, versions: int, *, batch: int = 1000) -> dict[str, Any]:
     """Write ``versions`` versions (``versions // 10`` assets) with ``register_many``, ``batch`` per
     transaction; returns probes for the benchmarks. A sample registered again must come back
@@ -126,7 +135,8 @@ def generate(registry: EmbeddedRegistry, versions: int, *, batch: int = 1000) ->
                 sample.append(manifest)
             yield manifest
 
-    result = registry.register_many(sampled(manifests(versions, probes)), batch_size=batch)
+    with _progress(versions) as advance:
+        result = registry.register_many(sampled(manifests(versions, probes)), batch_size=batch, progress=advance)
     assert result.created == versions, result.model_dump(exclude={"items"})
     probes["seconds"] = time.perf_counter() - started
     again = registry.register_many(sample)

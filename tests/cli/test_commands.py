@@ -18,7 +18,7 @@ from tests.cli.conftest import walk_commands
 
 def eager_app() -> typer.Typer:
     """The CLI as typer builds it with every module registered on the application itself."""
-    application = typer.Typer(name="llm-registry", cls=TyperGroup, no_args_is_help=True, add_completion=False,
+    application = typer.Typer(name="llm-registry", cls=TyperGroup, no_args_is_help=True, add_completion=True,
                               pretty_exceptions_show_locals=False, rich_markup_mode=None)
     application.callback()(cli_main._root)
     for name in cli_main.COMMAND_MODULES:

@@ -91,3 +91,13 @@ def test_events_follow_prints_new_events_until_interrupted(tmp_path: Path) -> No
         for stream in (follower.stdout, follower.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_shell_completion_completes_verbs_and_options(tmp_path: Path) -> None:
+    env = {**os.environ, "_LLM_REGISTRY_COMPLETE": "complete_bash", "COMP_CWORD": "1"}
+    verbs = subprocess.run([_script()], env={**env, "COMP_WORDS": "llm-registry reg"}, capture_output=True,
+                           text=True, timeout=60)
+    assert verbs.stdout.split() == ["register"]
+    options = subprocess.run([_script()], env={**env, "COMP_WORDS": "llm-registry resolve --j", "COMP_CWORD": "2"},
+                             capture_output=True, text=True, timeout=60)
+    assert options.stdout.split() == ["--json"]

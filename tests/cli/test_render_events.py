@@ -92,5 +92,13 @@ def test_events_follow_is_bounded_by_max_wait(cli: Run, register: Register) -> N
     waited = cli("events", "--follow", "--max-wait", "1.2", "--after", lines[0]["cursor"], "--limit", "1")
     elapsed = time.monotonic() - started
     assert waited.exit_code == 0
-    assert waited.stdout.split()[3:5] == ["asset.registered", "model:acme/llama-ft@1.1.0"]
+    assert waited.stdout.splitlines()[1].split()[3:5] == ["asset.registered", "model:acme/llama-ft@1.1.0"]
     assert 1.1 < elapsed < 10
+
+
+def test_events_follow_prints_a_header_above_aligned_rows(cli: Run, register: Register) -> None:
+    register(MODEL)
+    lines = cli("events", "--follow", "--max-wait", "0.2").stdout.splitlines()
+    assert lines[0].split() == ["CURSOR", "TIME", "TYPE", "SUBJECT", "ACTOR"]
+    assert lines[1].split()[3] == "asset.registered"
+    assert lines[0].index("TYPE") == lines[1].index("asset.registered")

@@ -212,3 +212,28 @@ def test_assets_filters(cli: Run, cli_json: RunJson, register: Register) -> None
     bad_kind = cli("assets", "--kind", "robot")
     assert bad_kind.exit_code == 1
     assert bad_kind.stderr.startswith("error: invalid_kind: ")
+
+
+def test_an_unquoted_number_in_yaml_gets_a_hint_to_quote_it(cli: Run, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("kind: model\nname: acme/x\nversion: 1.0\n")
+    result = cli("register", str(manifest))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: invalid_version: version: Input should be a valid string")
+    assert 'quote it, as in version: "1.0"' in result.stderr
+
+
+def test_registering_an_identical_document_again_says_unchanged(cli: Run, write_manifest: Callable[..., Path]
+                                                                ) -> None:
+    manifest = write_manifest(MODEL)
+    assert cli("register", str(manifest)).stdout.startswith("registered model:acme/llama-ft@1.0.0")
+    assert cli("register", str(manifest)).stdout.startswith("unchanged model:acme/llama-ft@1.0.0")
+
+
+def test_resolve_of_a_deprecated_version_says_why_and_what_instead(cli: Run, write_manifest: Callable[..., Path]
+                                                                   ) -> None:
+    assert cli("register", str(write_manifest(MODEL))).exit_code == 0
+    assert cli("deprecate", "model:acme/llama-ft@1.0.0", "--message", "use 2.x",
+               "--replacement", "model:acme/llama-ft@^2").exit_code == 0
+    lines = cli("resolve", "model:acme/llama-ft@1.0.0").stdout.splitlines()
+    assert lines[1] == "deprecated: use 2.x; use model:acme/llama-ft@^2"

@@ -93,3 +93,8 @@ def test_search(graph: EmbeddedRegistry, run: Any) -> None:
     error = orjson.loads(bad.stderr)["error"]
     assert (error["code"], error["field"]) == ("invalid_filter", "filter")
     assert "column 8" in error["message"]
+
+
+def test_an_empty_search_says_no_results(run: Any) -> None:
+    result = run("search", "nothing-matches-this")
+    assert (result.exit_code, result.stdout) == (0, "no results\n")

@@ -52,7 +52,12 @@ def parse_manifest(data: object) -> Manifest:
         if error["type"] == "extra_forbidden":
             raise ValidationError(f"unknown field {path!r}", code="unknown_field", field=path) from None
         code = _TOP_LEVEL_CODES.get(str(location[0]), "invalid_manifest") if len(location) == 1 else "invalid_manifest"
-        raise ValidationError(f"{path}: {error['msg']}", code=code, field=path) from None
+        message = f"{path}: {error['msg']}"
+        given = error.get("input")
+        if error["type"] == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
+            # YAML reads `version: 1.0` as the number 1.0, not the text a version is.
+            message += f" (got the number {given!r}: in YAML, quote it, as in {path}: \"{given}\")"
+        raise ValidationError(message, code=code, field=path) from None
     if manifest.content is not None and manifest.content.files:
         check_file_paths([entry.path for entry in manifest.content.files])
     return manifest

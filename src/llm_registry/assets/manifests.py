@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +84,14 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return parse_manifest_text(text, source=str(path))
 
 
-def describe_files(paths: list[Path], *, root: Path | None = None) -> list[dict[str, Any]]:
-    """``{path, digest, size}`` for each file, streamed through SHA-256."""
+def describe_files(
+    paths: list[Path], *, root: Path | None = None, progress: Callable[[int, int], None] | None = None
+) -> list[dict[str, Any]]:
+    """``{path, digest, size}`` for each file, streamed through SHA-256; ``progress(done, total)``
+    is told the bytes hashed so far."""
     out = []
+    total = sum(_size(path) for path in paths) if progress is not None else 0
+    done = 0
     for path in paths:
         digest = hashlib.sha256()
         size = 0
@@ -95,6 +100,9 @@ def describe_files(paths: list[Path], *, root: Path | None = None) -> list[dict[
                 while chunk := handle.read(1 << 20):
                     digest.update(chunk)
                     size += len(chunk)
+                    if progress is not None:
+                        done += len(chunk)
+                        progress(done, total)
         except OSError as exc:
             raise ValidationError(f"cannot read {path}: {exc}", code="invalid_parameter", field="file") from None
         name = path.relative_to(root).as_posix() if root else path.name
@@ -103,7 +111,8 @@ def describe_files(paths: list[Path], *, root: Path | None = None) -> list[dict[
 
 
 def attach_files(
-    document: Mapping[str, Any], files: Sequence[Path], *, root: Path | None = None
+    document: Mapping[str, Any], files: Sequence[Path], *, root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """The document with ``content.files`` describing ``files`` (sha256 and size, streamed); a
     file replaces an entry of the same path. Paths are recorded relative to ``root`` when given
@@ -121,9 +130,9 @@ def attach_files(
                 raise ValidationError(
                     f"{path} is not inside the files root {root}", code="invalid_parameter", field="file"
                 )
-        described = describe_files([p.resolve() for p in files], root=base)
+        described = describe_files([p.resolve() for p in files], root=base, progress=progress)
     else:
-        described = describe_files(list(files))
+        described = describe_files(list(files), progress=progress)
     paths = [entry["path"] for entry in described]
     duplicates = sorted(path for path, count in Counter(paths).items() if count > 1)
     if duplicates:
@@ -135,3 +144,10 @@ def attach_files(
     replaced = set(paths)
     kept = [e for e in existing if not (isinstance(e, dict) and e.get("path") in replaced)]
     return {**document, "content": {**content, "files": kept + described}}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it says what is wrong

@@ -86,7 +86,7 @@ def create_user(
     if state.json:
         emit_json(user.model_dump(mode="json"))
     else:
-        notice(f"created {user.role.value} {user.username}")
+        notice(f"created user {user.username} (role {user.role.value})")
 
 
 @keys_app.command("create")

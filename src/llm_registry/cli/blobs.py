@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_registry.cli.output import emit_model, make_console, notice, print_table, short_digest, table
+from llm_registry.cli.output import emit_model, notice, print_table, short_digest, table
+from llm_registry.cli.progress import byte_progress
 from llm_registry.cli.session import JsonOption, current_state, load_settings, open_registry
 from llm_registry.errors import ValidationError
 from llm_registry.settings import DECLARED
 
 if TYPE_CHECKING:
-    from llm_registry.integrity.transfer import Progress
+    pass
 
 ThreadsOption = Annotated[
     int | None,
@@ -30,33 +28,6 @@ def human_bytes(count: float) -> str:
             return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
         count /= 1000
     raise AssertionError("unreachable")
-
-
-@contextmanager
-def transfer_progress(verb: str, *, enabled: bool) -> Iterator[Progress | None]:
-    """A progress bar of bytes and rate on stderr when it is a terminal (else nothing)."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-    from rich.progress import (
-        Progress as Bar,
-    )
-
-    columns = (TextColumn(verb), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-    with Bar(*columns, console=make_console(stderr=True), transient=True) as bar:
-        task = bar.add_task(verb, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
 
 
 def push(
@@ -79,7 +50,7 @@ def push(
 
     state = current_state(ctx, json_output)
     document = target if is_reference(target) else read_manifest_argument(target)
-    with open_registry(state) as registry, transfer_progress("pushing", enabled=not state.json) as progress:
+    with open_registry(state) as registry, byte_progress("pushing", enabled=not state.json) as progress:
         result = registry.push(document, paths, files_root=files_root, progress=progress, threads=threads)
     if state.json:
         emit_model(result)
@@ -104,7 +75,7 @@ def pull(
     state = current_state(ctx, json_output)
     with open_registry(state) as registry:
         dest = output if output is not None else Path(registry.resolve(ref).name.rpartition("/")[2])
-        with transfer_progress("pulling", enabled=not state.json) as progress:
+        with byte_progress("pulling", enabled=not state.json) as progress:
             result = registry.pull(ref, dest, progress=progress, threads=threads)
     if state.json:
         emit_model(result)

@@ -60,6 +60,9 @@ def search(
     if state.json:
         emit_model(page)
         return
+    if not page.items:
+        notice("no results")
+        return
     print_table(
         table("REF", "STATUS", "LICENSE", "TAGS", "CREATED", "DESCRIPTION"),
         [
@@ -187,7 +190,8 @@ def verify(
     else:
         print_table(table("REF", "STATUS", "DETAIL"), [(e.ref, e.status.value, e.message) for e in report.entries])
         changed = sum(1 for e in report.entries if e.status.value != "ok")
-        notice("lockfile verified: everything unchanged" if report.ok else f"{changed} entry(ies) changed")
+        notice("lockfile verified: everything unchanged" if report.ok
+               else f"{changed} {'entry' if changed == 1 else 'entries'} changed")
     if not report.ok:
         raise typer.Exit(EXIT_CHANGED)
 

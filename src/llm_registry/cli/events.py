@@ -71,6 +71,8 @@ def _follow(
     deadline = None if max_wait is None else time.monotonic() + max_wait
     cursor = after
     wait = 0.0  # the backlog first, without waiting
+    if not state.json:
+        notice(views.EVENT_HEADER)
     with _stop_on_interrupt() as stop:
         while not stop.is_set():
             page = registry.events(after=cursor, type=types, subject=subject, actor=actor, limit=limit, wait=wait)

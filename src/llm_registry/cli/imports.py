@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +10,8 @@ import orjson
 import typer
 
 from llm_registry.assets.manifests import MANIFEST_SUFFIXES, load_manifest
-from llm_registry.cli.output import emit_json, make_console, notice, print_table, table
+from llm_registry.cli.output import emit_json, notice, print_table, table
+from llm_registry.cli.progress import count_progress
 from llm_registry.cli.session import JsonOption, current_state, open_registry
 from llm_registry.errors import ValidationError
 
@@ -70,7 +69,8 @@ def import_documents(
                               field="batch_size")
     documents = read_documents(source)
     started = time.perf_counter()
-    with open_registry(state) as registry, _progress(len(documents), enabled=not state.json) as advance:
+    progress = count_progress("importing", len(documents), enabled=not state.json)
+    with open_registry(state) as registry, progress as advance:
         result = registry.register_many(documents, batch_size=batch_size, continue_on_error=continue_on_error,
                                         progress=advance)
     seconds = time.perf_counter() - started
@@ -89,40 +89,6 @@ def import_documents(
                f"{result.unchanged} unchanged, {result.failed} failed ({rate:,.0f}/s)")
     if result.failed:
         raise typer.Exit(EXIT_FAILED)
-
-
-class _NoProgress:
-    def __enter__(self) -> Any:
-        return lambda count: None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _progress(total: int, *, enabled: bool) -> Any:
-    """A progress bar with count and rate on stderr when it is a terminal (else nothing)."""
-    if not enabled or not sys.stderr.isatty():
-        return _NoProgress()
-    from contextlib import contextmanager
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    @contextmanager
-    def running() -> Iterator[Any]:
-        columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn())
-        with Progress(*columns, console=make_console(stderr=True), transient=True) as progress:
-            task = progress.add_task("import", total=total, rate="0")
-            started = time.perf_counter()
-
-            def advance(count: int) -> None:
-                progress.advance(task, count)
-                done = progress.tasks[0].completed
-                progress.update(task, rate=f"{done / max(time.perf_counter() - started, 1e-9):,.0f}")
-
-            yield advance
-
-    return running()
 
 
 def register(app: typer.Typer) -> None:

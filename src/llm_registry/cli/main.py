@@ -93,7 +93,7 @@ def build_app() -> typer.Typer:
     application = typer.Typer(
         name="llm-registry",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         # A bug's traceback must not print local variables: they can hold credentials.
         pretty_exceptions_show_locals=False,
         # Help text shows references such as kind:ns/name[@selector] literally.

@@ -143,7 +143,7 @@ def create_user(
     password = read_password(password_stdin)
     with open_accounts(state) as accounts:
         user = accounts.create_user(name, password, role)
-    _show_user(state, user, f"created {user.role.value} {user.username}")
+    _show_user(state, user, f"created user {user.username} (role {user.role.value})")
 
 
 @users_app.command("ls")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,9 @@ from llm_registry.assets.manifests import load_manifest, parse_manifest_text
 from llm_registry.cli import views
 from llm_registry.cli.output import emit_items, emit_model, next_page_hint, notice
 from llm_registry.cli.session import JsonOption, current_state, open_registry
+
+if TYPE_CHECKING:
+    from llm_registry.registry import Registry
 
 LimitOption = Annotated[int, typer.Option("--limit", help="Items per page (1-1000).")]
 CursorOption = Annotated[str | None, typer.Option("--cursor", help="Continue after this page cursor.")]
@@ -43,12 +47,35 @@ def register_manifest(
     """Register a version document (idempotent for an identical document)."""
     state = current_state(ctx, json_output)
     document = read_manifest_argument(manifest)
+    if file:
+        from llm_registry.assets.manifests import attach_files
+        from llm_registry.cli.progress import byte_progress
+
+        with byte_progress("hashing", enabled=not state.json) as advance:
+            document = attach_files(document, file, root=files_root, progress=advance)
     with open_registry(state) as registry:
-        registered = registry.register(document, files=file or (), files_root=files_root)
+        known = _already_registered(registry, document)
+        registered = registry.register(document)
     if state.json:
         emit_model(registered)
     else:
-        views.show_document(registered, heading=f"registered {registered.ref}")
+        # An identical document registered again changes nothing: say so.
+        views.show_document(registered, heading=f"{'unchanged' if known else 'registered'} {registered.ref}")
+
+
+def _already_registered(registry: Registry, document: Mapping[str, Any]) -> bool:
+    """Whether the version the document names is registered already (then, if registering does
+    not refuse it as a conflict, the document is identical)."""
+    from llm_registry.errors import RegistryError
+
+    kind, name, version = document.get("kind"), document.get("name"), document.get("version")
+    if not all(isinstance(part, str) for part in (kind, name, version)):
+        return False  # registering says what is wrong
+    try:
+        registry.get(f"{kind}:{name}@{version}")
+    except RegistryError:
+        return False
+    return True
 
 
 def get(
@@ -82,6 +109,11 @@ def resolve(
         emit_model(document)
     else:
         notice(f"{document.ref}  {document.digest}  {document.status.value}")
+        if document.status_message or document.replacement:
+            # A deprecated (or yanked) version says why, and what to use instead.
+            why = document.status_message or ""
+            instead = f"use {document.replacement}" if document.replacement else ""
+            notice(f"{document.status.value}: " + "; ".join(part for part in (why, instead) if part))
 
 
 def versions(

@@ -133,8 +133,12 @@ def show_events(items: Sequence[Event]) -> None:
 
 
 def event_line(event: Event) -> str:
-    """One event as an aligned line, for ``events --follow``."""
-    return f"{event.cursor:>6}  {short_time(event.created_at)}  {event.type:<22}  {event.subject}  {event.actor}"
+    """One event as an aligned line, for ``events --follow`` (under ``EVENT_HEADER``)."""
+    return (f"{event.cursor:>6}  {short_time(event.created_at):<20}  {event.type:<22}  {event.subject:<48}  "
+            f"{event.actor}").rstrip()
+
+
+EVENT_HEADER = f"{'CURSOR':>6}  {'TIME':<20}  {'TYPE':<22}  {'SUBJECT':<48}  ACTOR"
 
 
 def rendered_text(rendered: dict[str, Any]) -> str:

@@ -185,7 +185,7 @@ def _check(item: LockEntry, current: LineageNode | None) -> VerifyEntry:
             status=VerifyStatus.YANKED,
             expected_digest=item.digest,
             actual_digest=current.digest,
-            message="yanked",
+            message="no range chooses it any more",
         )
     return VerifyEntry(
         ref=item.ref,
