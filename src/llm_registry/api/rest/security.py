@@ -36,7 +36,6 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     # operations
     "GET /health": PUBLIC,
     "GET /ready": PUBLIC,
-    "GET /metrics": PUBLIC,
     # assets
     "GET /v1/assets": _READ,
     "POST /v1/{kinds}": _CREATE,
