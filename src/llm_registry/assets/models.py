@@ -8,17 +8,29 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from llm_registry.domain import patterns
 from llm_registry.domain.digests import is_digest
 from llm_registry.domain.kinds import Kind
 
-_TAG = re.compile(r"[a-z0-9][a-z0-9._:+-]{0,63}")
-_ANNOTATION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
-_SPDX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]{0,63})*")
+_TAG = re.compile(patterns.TAG)
+_ANNOTATION_KEY = re.compile(patterns.ANNOTATION_KEY)
+_SPDX = re.compile(patterns.SPDX)
 T = TypeVar("T")
+
+
+def _json_integer(value: Any) -> Any:
+    # A JSON integer (1, or 1.0), never a string or a boolean that pydantic would turn into one.
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError("expected an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+"""An integer as JSON writes one: ``"3"`` and ``true`` are refused, ``3.0`` is 3."""
 
 
 class Relation(StrEnum):
@@ -44,7 +56,7 @@ class _Strict(BaseModel):
 class FileEntry(_Strict):
     path: str = Field(min_length=1, max_length=1024)
     digest: str
-    size: int = Field(ge=0)
+    size: JsonInt = Field(ge=0)
 
     @field_validator("digest")
     @classmethod
@@ -56,7 +68,7 @@ class FileEntry(_Strict):
 
 class Content(_Strict):
     digest: str | None = None
-    size: int | None = Field(default=None, ge=0)
+    size: Annotated[int, Field(ge=0), BeforeValidator(_json_integer)] | None = None
     media_type: str | None = Field(default=None, max_length=255)
     uri: str | None = Field(default=None, max_length=2048)
     files: list[FileEntry] | None = None

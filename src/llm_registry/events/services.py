@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 
 from llm_registry.assets.models import Page
+from llm_registry.domain import patterns
 from llm_registry.domain.access import Actor, Authorizer
 from llm_registry.domain.references import parse_reference
 from llm_registry.domain.times import parse_time
@@ -26,7 +27,7 @@ from llm_registry.events.models import ACCOUNT_AREAS, Event
 
 MAX_PAGE = 1000
 POLL_INTERVAL = 0.2
-_EVENT_TYPE = re.compile(r"[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,31}")
+_EVENT_TYPE = re.compile(patterns.EVENT_TYPE)
 
 
 class EventService:
