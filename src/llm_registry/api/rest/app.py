@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -29,6 +28,7 @@ from llm_registry.api.rest import (
     batch,
     events,
     health,
+    openapi,
     prompts,
     resolve,
     users,
@@ -37,7 +37,7 @@ from llm_registry.api.rest import (
 from llm_registry.api.rest import lineage as lineage_routes
 from llm_registry.api.rest import search as search_routes
 from llm_registry.api.rest.context import MAX_WAITING, Authenticator, ServiceThreads, open_access
-from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from llm_registry.api.rest.errors import install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from llm_registry.api.rest.security import authenticate, build_security
 from llm_registry.domain.times import Clock, system_clock
@@ -125,7 +125,7 @@ def create_app(
         app.state.security = build_security(services, settings)
         if app.state.security is not None:
             app.state.authenticator = authenticate
-    _use_problem_media_type(app)
+    openapi.install(app)
     _flatten_routes(app)
     return app
 
@@ -168,23 +168,3 @@ def _middleware(settings: Settings) -> list[Middleware]:
     stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5))
     stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes))
     return stack
-
-
-def _use_problem_media_type(app: FastAPI) -> None:
-    """Declare problem answers as ``application/problem+json`` (FastAPI files them under JSON)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                for response in operation.get("responses", {}).values():
-                    content = response.get("content", {})
-                    if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
-                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
