@@ -26,6 +26,7 @@ from llm_registry.api.rest import (
     audit,
     auth,
     batch,
+    docs,
     events,
     health,
     openapi,
@@ -96,6 +97,10 @@ def create_app(
         middleware=_middleware(settings),
         # Each request gets its own problem answers; FastAPI's defaults would answer plain JSON.
         redirect_slashes=False,
+        # /docs is served from the package (api/rest/docs.py); ReDoc, from a CDN only, is not.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -126,6 +131,7 @@ def create_app(
         if app.state.security is not None:
             app.state.authenticator = authenticate
     openapi.install(app)
+    app.router.routes.extend(docs.routes(app.title, app.openapi_url or "/openapi.json"))
     _flatten_routes(app)
     return app
 
