@@ -110,6 +110,7 @@ class EventService:
 def _event_after(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or int(cursor) >= 2**63:
+    # ASCII digits only: str.isdigit() also holds for "²", which int() refuses.
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) >= 2**63:
         raise ValidationError(f"invalid event cursor {cursor!r}", code="invalid_cursor", field="after")
     return int(cursor)
