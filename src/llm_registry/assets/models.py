@@ -31,6 +31,7 @@ def _json_integer(value: Any) -> Any:
 
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 """An integer as JSON writes one: ``"3"`` and ``true`` are refused, ``3.0`` is 3."""
+MAX_SIZE = 2**63 - 1  # bytes: a 64-bit column
 
 
 class Relation(StrEnum):
@@ -56,7 +57,7 @@ class _Strict(BaseModel):
 class FileEntry(_Strict):
     path: str = Field(min_length=1, max_length=1024)
     digest: str
-    size: JsonInt = Field(ge=0)
+    size: JsonInt = Field(ge=0, le=MAX_SIZE)
 
     @field_validator("digest")
     @classmethod
@@ -68,7 +69,7 @@ class FileEntry(_Strict):
 
 class Content(_Strict):
     digest: str | None = None
-    size: Annotated[int, Field(ge=0), BeforeValidator(_json_integer)] | None = None
+    size: Annotated[int, Field(ge=0, le=MAX_SIZE), BeforeValidator(_json_integer)] | None = None
     media_type: str | None = Field(default=None, max_length=255)
     uri: str | None = Field(default=None, max_length=2048)
     files: list[FileEntry] | None = None

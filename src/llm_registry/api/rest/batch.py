@@ -25,7 +25,8 @@ class BatchRequest(BaseModel):
     # A JSON boolean and integer, as the schema says ("yes" and "3" are refused).
     continue_on_error: bool = Field(default=False, strict=True,
                                     description="Commit the good documents, report the others")
-    offset: JsonInt = Field(default=0, ge=0, description="The number of the first document (for a list sent in parts)")
+    offset: JsonInt = Field(default=0, ge=0, le=2**63 - 1,
+                            description="The number of the first document (for a list sent in parts)")
 
 
 @router.post("/v1/batch/register", response_model=BatchResult, responses=responses.WRITE, name="register_batch")

@@ -30,11 +30,12 @@ def _to(operation: str, parameters: dict[str, str] | None = None, body: Any = No
     return link
 
 
-def _from_document(kinds: str) -> dict[str, Link]:
-    """Links from an answer that is a version document (``kinds`` names its collection)."""
+def _from_document(kinds: str, *, aliased: bool = True) -> dict[str, Link]:
+    """Links from an answer that is a version document (``kinds`` names its collection; ``aliased``:
+    the version may have aliases, which a new one has not)."""
     asset = {"kinds": kinds, "namespace": _NAMESPACE, "name": _NAME}
     version = {**asset, "version": "$response.body#/version"}
-    return {
+    links = {
         "GetVersion": _to("get_version", version, what="The version document"),
         "UpdateVersion": _to("update_version", version, what="Change its labels or status"),
         "DeleteVersion": _to("delete_version", version, what="Delete it"),
@@ -51,6 +52,9 @@ def _from_document(kinds: str) -> dict[str, Link]:
         "Render": _to("render_prompt", {k: v for k, v in version.items() if k != "kinds"},
                       what="Render it (prompts)"),
     }
+    if not aliased:
+        del links["ResolveAlias"]
+    return links
 
 
 _NEXT_PAGE = {"cursor": "$response.body#/next_cursor"}
@@ -62,7 +66,8 @@ def _next_page(operation: str, same: dict[str, str] | None = None) -> dict[str, 
 
 LINKS: dict[str, dict[str, dict[str, Link]]] = {
     # operationId → response status → links
-    "register_version": {"201": _from_document("$request.path.kinds"), "200": _from_document("$request.path.kinds")},
+    "register_version": {"201": _from_document("$request.path.kinds", aliased=False),
+                         "200": _from_document("$request.path.kinds")},
     "get_version": {"200": _from_document("$request.path.kinds")},
     "update_version": {"200": _from_document("$request.path.kinds")},
     "delete_version": {"200": {"GetDeleted": _to("get_version", _SAME_VERSION, what="It is gone (404)")}},
@@ -83,7 +88,6 @@ LINKS: dict[str, dict[str, dict[str, Link]]] = {
                                             what="Events after these")}},
     "search": {"200": _next_page("search")},
     "create_user": {"201": {
-        "GetUser": _to("get_user", {"username": "$response.body#/username"}, what="The user"),
         "UpdateUser": _to("update_user", {"username": "$response.body#/username"}, what="Change the user"),
         "Login": _to("login", body={"username": "$request.body#/username", "password": "$request.body#/password"},
                      what="Log in as the user"),
@@ -91,8 +95,6 @@ LINKS: dict[str, dict[str, dict[str, Link]]] = {
     "login": {"200": {
         "Refresh": _to("refresh", body={"refresh_token": "$response.body#/refresh_token"},
                        what="A new pair for the refresh token"),
-        "WhoAmI": _to("whoami", {"header.Authorization": "Bearer {$response.body#/access_token}"},
-                      what="Who the access token is"),
         "Logout": _to("logout", {"header.Authorization": "Bearer {$response.body#/access_token}"},
                       what="End the session"),
     }},
