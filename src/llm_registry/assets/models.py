@@ -31,7 +31,9 @@ def _json_integer(value: Any) -> Any:
 
 JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 """An integer as JSON writes one: ``"3"`` and ``true`` are refused, ``3.0`` is 3."""
-MAX_SIZE = 2**63 - 1  # bytes: a 64-bit column
+# Bytes. 2**53 (8 PiB) is the largest integer every JSON reader holds exactly (RFC 7493), so a
+# client and the registry never disagree on the bound.
+MAX_SIZE = 2**53
 
 
 class Relation(StrEnum):

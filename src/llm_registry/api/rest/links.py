@@ -30,9 +30,10 @@ def _to(operation: str, parameters: dict[str, str] | None = None, body: Any = No
     return link
 
 
-def _from_document(kinds: str, *, aliased: bool = True) -> dict[str, Link]:
-    """Links from an answer that is a version document (``kinds`` names its collection; ``aliased``:
-    the version may have aliases, which a new one has not)."""
+def _from_document(kinds: str, *, new: bool = False) -> dict[str, Link]:
+    """Links from an answer that is a version document (``kinds`` names its collection). From a
+    ``new`` one, only those of its life (read, label, alias, resolve, delete): the others follow
+    from reading it, where it may also have aliases."""
     asset = {"kinds": kinds, "namespace": _NAMESPACE, "name": _NAME}
     version = {**asset, "version": "$response.body#/version"}
     links = {
@@ -52,8 +53,8 @@ def _from_document(kinds: str, *, aliased: bool = True) -> dict[str, Link]:
         "Render": _to("render_prompt", {k: v for k, v in version.items() if k != "kinds"},
                       what="Render it (prompts)"),
     }
-    if not aliased:
-        del links["ResolveAlias"]
+    if new:
+        return {name: links[name] for name in ("GetVersion", "UpdateVersion", "SetAlias", "Resolve", "DeleteVersion")}
     return links
 
 
@@ -66,8 +67,8 @@ def _next_page(operation: str, same: dict[str, str] | None = None) -> dict[str, 
 
 LINKS: dict[str, dict[str, dict[str, Link]]] = {
     # operationId → response status → links
-    "register_version": {"201": _from_document("$request.path.kinds", aliased=False),
-                         "200": _from_document("$request.path.kinds")},
+    "register_version": {"201": _from_document("$request.path.kinds", new=True),
+                         "200": _from_document("$request.path.kinds", new=True)},
     "get_version": {"200": _from_document("$request.path.kinds")},
     "update_version": {"200": _from_document("$request.path.kinds")},
     "delete_version": {"200": {"GetDeleted": _to("get_version", _SAME_VERSION, what="It is gone (404)")}},

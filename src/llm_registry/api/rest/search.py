@@ -18,8 +18,6 @@ from llm_registry.search.services import FACET_FIELDS, MAX_FACETS, MAX_LIMIT, MA
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["search"])
-# At most MAX_TERMS words (runs of letters, digits and _), each ended by what is not one.
-WORDS_PATTERN = rf"^\W*(?:\w+(?:\W+|$)){{0,{MAX_TERMS}}}$"
 _FACET = "|".join(sorted(FACET_FIELDS)) + r"|spec\.[A-Za-z0-9_-]{1,128}|annotations\." + patterns.ANNOTATION_KEY
 FACET_PATTERN = f"^(?:{_FACET})$"
 
@@ -33,8 +31,8 @@ async def get_search_service(request: Request) -> SearchService:
 @router.get("/v1/search", response_model=SearchPage, responses=responses.READ, name="search")
 def search(
     request: Request,
-    q: Annotated[str | None, Query(max_length=1024, description=f"Words to find (all must match; at most {MAX_TERMS})",
-                                   json_schema_extra={"pattern": WORDS_PATTERN})] = None,
+    q: Annotated[str | None, Query(max_length=1024, description=f"Words to find (all must match; at most {MAX_TERMS} "
+                                   "runs of letters, digits and `_`, in any script)")] = None,
     filter: Annotated[str | None, Query(max_length=4096, description="A filter expression (docs/search.md; 422 "
                                         "`invalid_filter` when it does not parse)",
                                         json_schema_extra={"format": "search-filter"})] = None,
