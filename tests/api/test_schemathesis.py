@@ -1,72 +1,65 @@
-"""A property-based run of schemathesis against ``/openapi.json``: no 5xx, and every answer
-(status, content type, headers, body) is one the document declares. Bounded: a few examples
-per operation, on one SQLite registry holding some data so that reads also find things.
+"""The OpenAPI document is the truth: schemathesis fuzzes the real server and finds nothing.
 
-The examples are the same on every run (hypothesis ``derandomize``), so that the suite's verdict
-does not depend on the draw; ``LLM_REGISTRY_RANDOM_FUZZ=1`` draws new ones, to explore further."""
+A server with authentication (a bootstrap admin, sessions, API keys, rate limits) on a seeded
+registry, served on a socket, and ``st run`` against its ``/openapi.json`` (tests/api/fuzzing.py):
+every check (no 5xx; every status, content type and header declared; schema-valid requests
+accepted and schema-violating ones refused; 405 with a true ``Allow`` for undeclared methods;
+credentials checked), in every phase (the schema's examples, coverage, fuzzing in both
+generation modes, and the stateful phase along the document's links). Any finding or error
+fails the test.
+
+The examples are the same on every run (deterministic generation), so that the verdict does not
+depend on the draw; ``LLM_REGISTRY_RANDOM_FUZZ=1`` draws new ones, and
+``LLM_REGISTRY_FUZZ_EXAMPLES=N`` fuzzes N examples per operation, to explore further. SQLite
+gets the main budget (every phase, under three minutes); PostgreSQL a smaller one (no coverage
+phase, fewer examples and scenarios).
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import httpx
 import pytest
-import schemathesis
-from fastapi import FastAPI
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
 
-from llm_registry.api.rest.app import create_app
-from llm_registry.api.rest.inprocess import InProcessTransport
-from tests.api.conftest import BASE_URL, as_tester, model, prompt, server_settings
+from tests.api.fuzzing import Budget, Outcome, fuzz
 
-MAX_EXAMPLES = 15
-DERANDOMIZE = os.environ.get("LLM_REGISTRY_RANDOM_FUZZ") != "1"
-# The operations of the core REST API (other tags join when their modules are checked here too).
-TAGS = {"assets", "versions", "aliases", "resolve", "prompts", "events", "health"}
-# A request valid by the schema may still break a rule that JSON Schema cannot say (a reference
-# that does not parse, a SemVer string): 422 is right there, so "positive data is accepted" is off.
-EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance]
-
-
-@pytest.fixture
-def seeded_app(tmp_path: Path) -> FastAPI:
-    # One app per test: schemathesis ends an app's lifespan (closing its store) with each test.
-    folder = tmp_path
-    app = create_app(server_settings(str(folder / "registry"), events_max_wait=0.5), authenticator=as_tester)
-    with InProcessTransport(app) as transport, httpx.Client(transport=transport, base_url=BASE_URL) as client:
-        for version in ("1.0.0", "1.1.0"):
-            assert client.post("/v1/models", json=model(name="a/b", version=version)).status_code == 201
-        assert client.post("/v1/prompts", json=prompt(name="a/b")).status_code == 201
-        client.put("/v1/models/a/b/aliases/production", json={"version": "1.0.0"})
-        # Leaving the block ran the lifespan's shutdown: serve a fresh app on the same data.
-    return create_app(server_settings(str(folder / "registry"), events_max_wait=0.5), authenticator=as_tester)
+RANDOM = os.environ.get("LLM_REGISTRY_RANDOM_FUZZ") == "1"
+EXAMPLES = int(os.environ.get("LLM_REGISTRY_FUZZ_EXAMPLES", "0"))
+BUDGETS = {
+    "sqlite": Budget(max_examples=EXAMPLES or 5, stateful_steps=12, deterministic=not RANDOM, stateful_scenarios=80),
+    "postgresql": Budget(max_examples=EXAMPLES or 5, stateful_steps=8, deterministic=not RANDOM,
+                         stateful_scenarios=30, phases=("examples", "fuzzing", "stateful")),
+}
+_VERSION = "/v1/{kinds}/{namespace}/{name}/versions/{version}"
+_ALIAS = "/v1/{kinds}/{namespace}/{name}/aliases/{alias}"
+# What the stateful phase must reach along the links: the life of a version, and of a session.
+REACHED = {
+    "sqlite": [
+        ("POST", "/v1/{kinds}", 201), ("GET", _VERSION, 200), ("PATCH", _VERSION, 200), ("PUT", _ALIAS, 200),
+        ("GET", "/v1/resolve", 200), ("DELETE", _VERSION, 200), ("POST", "/v1/users", 201),
+        ("POST", "/v1/auth/login", 200), ("POST", "/v1/auth/logout", 204), ("POST", "/v1/api-keys", 201),
+        ("GET", "/v1/auth/me", 200), ("DELETE", "/v1/api-keys/{key_id}", 200),
+    ],
+    "postgresql": [("POST", "/v1/{kinds}", 201), ("POST", "/v1/auth/login", 200), ("POST", "/v1/api-keys", 201)],
+}
 
 
-@pytest.fixture
-def api_schema(seeded_app: FastAPI) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", seeded_app)
+def report(outcome: Outcome) -> str:
+    return f"{outcome.summary()}\n\n{outcome.output[-20_000:]}"
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
-def test_api_conforms_to_its_openapi(api_schema: schemathesis.BaseSchema, mode: GenerationMode) -> None:
-    failures: list[str] = []
-    operations = [op for op in (r.ok() for r in api_schema.get_all_operations()) if set(op.tags or ()) & TAGS]
-    assert len(operations) >= 17
-    for operation in operations:
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck), database=None, derandomize=DERANDOMIZE)
-        def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(excluded_checks=EXCLUDED_CHECKS)
-
-        try:
-            check()
-        except Unsatisfiable:  # nothing to make invalid (an operation without parameters)
-            assert mode is GenerationMode.NEGATIVE
-        except (Exception, BaseExceptionGroup) as exc:  # every operation runs; failures are reported together
-            failures.append(f"{operation.label}: {exc!r}")
-    assert not failures, "\n\n".join(failures)
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_the_server_keeps_its_openapi_contract(location: str, backend: str) -> None:
+    outcome = fuzz(location, BUDGETS[backend])
+    assert outcome.report, report(outcome)
+    assert not outcome.failures, report(outcome)
+    assert not outcome.errors, report(outcome)
+    assert outcome.exit_code == 0, report(outcome)
+    assert outcome.statuses.get(500, 0) == 0
+    unreached = [f"{m} {p} {s}" for m, p, s in REACHED[backend] if not outcome.answered(m, p, s)]
+    assert not unreached, f"the fuzzing never reached: {unreached}\n{outcome.summary()}"
+    print(outcome.summary())
+    for method, path, status in [*REACHED[backend], ("GET", _ALIAS, 200), ("DELETE", _ALIAS, 204),
+                                 ("POST", "/v1/auth/refresh", 200)]:
+        print(f"  {method} {path} {status}: {outcome.answered(method, path, status)}")

@@ -14,13 +14,14 @@ from llm_registry.accounts import passwords
 from llm_registry.accounts.interfaces import AccountStore, UserRow
 from llm_registry.accounts.models import User
 from llm_registry.accounts.rows import get_user_row, user_of
+from llm_registry.domain import patterns
 from llm_registry.domain.access import Actor, Authorizer, Role
 from llm_registry.domain.ids import new_id
 from llm_registry.domain.times import Clock, format_epoch, system_clock
 from llm_registry.errors import ConflictError, UnauthenticatedError, ValidationError
 from llm_registry.events.models import EventType
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_USERNAME = re.compile(patterns.USERNAME)
 RESERVED_USERNAMES = frozenset({"anonymous", "system"})
 SYSTEM = Actor("system", Role.ADMIN)
 """Who acts for the registry itself (the bootstrap admin's creation, a revoked session)."""

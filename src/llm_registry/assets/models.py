@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from llm_registry.domain import patterns
 from llm_registry.domain.digests import is_digest
 from llm_registry.domain.kinds import Kind
 
-_TAG = re.compile(r"[a-z0-9][a-z0-9._:+-]{0,63}")
-_ANNOTATION_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")
-_SPDX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]{0,63})*")
+_TAG = re.compile(patterns.TAG)
+_ANNOTATION_KEY = re.compile(patterns.ANNOTATION_KEY)
+_SPDX = re.compile(patterns.SPDX)
+
+
+def _json_integer(value: Any) -> Any:
+    # A JSON integer (1, or 1.0), never a string or a boolean that pydantic would turn into one.
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError("expected an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+"""An integer as JSON writes one: ``"3"`` and ``true`` are refused, ``3.0`` is 3."""
+# Bytes. 2**53 (8 PiB) is the largest integer every JSON reader holds exactly (RFC 7493), so a
+# client and the registry never disagree on the bound.
+MAX_SIZE = 2**53
 
 
 class Relation(StrEnum):
@@ -45,7 +60,7 @@ class FileEntry(_Strict):
     # is shown as it was registered.
     path: str = Field(min_length=1, max_length=1024)
     digest: str
-    size: int = Field(ge=0)
+    size: JsonInt = Field(ge=0, le=MAX_SIZE)
     # Optional, and left out of a file's entry when not given (as the document's writer wrote it).
     media_type: str | None = Field(default=None, max_length=255, exclude_if=lambda value: value is None)
 
@@ -59,7 +74,7 @@ class FileEntry(_Strict):
 
 class Content(_Strict):
     digest: str | None = None
-    size: int | None = Field(default=None, ge=0)
+    size: Annotated[int, Field(ge=0, le=MAX_SIZE), BeforeValidator(_json_integer)] | None = None
     media_type: str | None = Field(default=None, max_length=255)
     uri: str | None = Field(default=None, max_length=2048)
     files: list[FileEntry] | None = None

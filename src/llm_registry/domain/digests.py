@@ -8,12 +8,13 @@ from typing import Any
 
 import orjson
 
+from llm_registry.domain.patterns import DIGEST, DIGEST_PREFIX, MIN_PREFIX_HEX
+
+__all__ = ["MIN_PREFIX_HEX", "canonical_json", "digest_of", "is_digest", "is_digest_prefix", "validate_digest"]
 from llm_registry.errors import ValidationError
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-# The start of a digest that a reference may give instead of all of it, as git takes short hashes.
-MIN_PREFIX_HEX = 12
-_DIGEST_PREFIX = re.compile(rf"sha256:[0-9a-f]{{{MIN_PREFIX_HEX},63}}")
+_DIGEST = re.compile(DIGEST)
+_DIGEST_PREFIX = re.compile(DIGEST_PREFIX)
 
 
 def canonical_json(value: Any) -> bytes:

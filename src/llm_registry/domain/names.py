@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from llm_registry.domain.patterns import ALIAS, NAME_PART, NOT_ALIASES
 from llm_registry.errors import ValidationError
 
 DEFAULT_NAMESPACE = "default"
-_PART = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_PART = re.compile(NAME_PART)
 # Alias names start with a letter so that they never read as a version or a range;
 # a lone "x" is the wildcard range, not an alias.
-_ALIAS = re.compile(r"[a-z][a-z0-9._-]{0,63}")
+_ALIAS = re.compile(ALIAS)
 
 
 class AssetName(NamedTuple):
@@ -50,7 +51,7 @@ def validate_namespace(value: str, field: str = "namespace") -> str:
 
 
 def is_alias_name(value: str) -> bool:
-    return value != "x" and bool(_ALIAS.fullmatch(value))
+    return value not in NOT_ALIASES and bool(_ALIAS.fullmatch(value))
 
 
 def parse_alias(value: object, field: str = "alias") -> str:

@@ -15,11 +15,19 @@ from enum import StrEnum
 from llm_registry.domain.digests import MIN_PREFIX_HEX, is_digest, is_digest_prefix
 from llm_registry.domain.kinds import Kind, parse_kind
 from llm_registry.domain.names import DEFAULT_NAMESPACE, AssetName, is_alias_name, parse_name
+from llm_registry.domain.patterns import ALIAS, NAME, RANGE, SEMVER, SPACE
 from llm_registry.domain.ranges import VersionRange, parse_range
 from llm_registry.domain.versions import Version, parse_version
 from llm_registry.errors import ValidationError
 
 LATEST = "latest"
+_KIND = "(?:" + "|".join(kind.value for kind in Kind) + ")"
+_SPACE = SPACE
+_SELECTOR = (rf"(?:{LATEST}|sha256:[0-9a-f]{{{MIN_PREFIX_HEX},64}}|{ALIAS}|{SEMVER}"
+             rf"|{RANGE})")
+# The parser strips whitespace around the whole reference and around the selector.
+REFERENCE_PATTERN = rf"{_SPACE}*{_KIND}:{NAME}(?:@{_SPACE}*{_SELECTOR}{_SPACE}*)?{_SPACE}*"
+"""``kind:namespace/name[@selector]`` as ``parse_reference`` takes it (see ``domain.patterns``)."""
 
 
 class SelectorType(StrEnum):

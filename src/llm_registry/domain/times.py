@@ -54,4 +54,10 @@ def parse_time(value: object, field: str = "time") -> str:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return format_time(moment)
+    try:
+        return format_time(moment)
+    except OverflowError:
+        # Within a day of year 1 or 9999 with an offset that takes it past them in UTC: before
+        # (or after) every time the registry holds, as the edge of the range is.
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return format_time(edge.replace(tzinfo=UTC))

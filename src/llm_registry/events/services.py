@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Sequence
 
+from llm_registry.domain import patterns
 from llm_registry.domain.access import Actor, Authorizer
 from llm_registry.domain.pages import Page
 from llm_registry.domain.references import parse_reference
@@ -26,7 +27,7 @@ from llm_registry.events.models import ACCOUNT_AREAS, Event
 
 MAX_PAGE = 1000
 POLL_INTERVAL = 0.2
-_EVENT_TYPE = re.compile(r"[a-z][a-z_]{0,31}\.[a-z][a-z_]{0,31}")
+_EVENT_TYPE = re.compile(patterns.EVENT_TYPE)
 
 
 class EventService:
@@ -109,6 +110,7 @@ class EventService:
 def _event_after(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or int(cursor) >= 2**63:
+    # ASCII digits only: str.isdigit() also holds for "²", which int() refuses.
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) >= 2**63:
         raise ValidationError(f"invalid event cursor {cursor!r}", code="invalid_cursor", field="after")
     return int(cursor)

@@ -20,6 +20,7 @@ from llm_registry.api.rest.params import (
     LimitQuery,
     NamePath,
     NamespacePath,
+    SettableAliasPath,
     alias_name,
     asset_reference,
 )
@@ -28,7 +29,7 @@ from llm_registry.domain.pages import Page
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["aliases"])
-ALIASES_PATH = "/v1/{kinds}/{namespace}/{name}/aliases"
+ALIASES_PATH = "/v1/{kinds:collection}/{namespace}/{name}/aliases"
 
 
 class AliasTarget(BaseModel):
@@ -76,7 +77,7 @@ async def set_alias(
     kinds: KindsPath,
     namespace: NamespacePath,
     name: NamePath,
-    alias: AliasPath,
+    alias: SettableAliasPath,
     target: AliasTarget,
     if_match: Annotated[str | None, Header(description="Move only if the alias is still as this ETag (of "
                                            "GET …/aliases/{alias}) says; `*`: only if it exists")] = None,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from llm_registry.accounts.models import ApiKey, CreatedApiKey
 from llm_registry.accounts.services import AccountService
+from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.domain.access import Role
@@ -47,7 +48,7 @@ def list_api_keys(
     return respond(request, Page[ApiKey](items=keys, next_cursor=None))
 
 
-@router.delete("/v1/api-keys/{key_id}", response_model=ApiKey, name="revoke_api_key")
+@router.delete("/v1/api-keys/{key_id}", response_model=ApiKey, responses=responses.NOT_FOUND, name="revoke_api_key")
 def revoke_api_key(
     request: Request, key_id: Annotated[str, Path(max_length=26)], context: Context, accounts: Accounts
 ) -> Response:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -28,8 +27,10 @@ from llm_registry.api.rest import (
     auth,
     batch,
     blobs,
+    docs,
     events,
     health,
+    openapi,
     prompts,
     provenance,
     resolve,
@@ -41,7 +42,7 @@ from llm_registry.api.rest import (
 from llm_registry.api.rest import lineage as lineage_routes
 from llm_registry.api.rest import search as search_routes
 from llm_registry.api.rest.context import MAX_WAITING, Authenticator, ServiceThreads, open_access
-from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from llm_registry.api.rest.errors import install_error_handlers
 from llm_registry.api.rest.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from llm_registry.api.rest.security import authenticate, build_security
 from llm_registry.domain.times import Clock, system_clock
@@ -100,6 +101,10 @@ def create_app(
         middleware=_middleware(settings),
         # Each request gets its own problem answers; FastAPI's defaults would answer plain JSON.
         redirect_slashes=False,
+        # /docs is served from the package (api/rest/docs.py); ReDoc, from a CDN only, is not.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -132,7 +137,8 @@ def create_app(
         app.state.security = build_security(services, settings)
         if app.state.security is not None:
             app.state.authenticator = authenticate
-    _use_problem_media_type(app)
+    openapi.install(app)
+    app.router.routes.extend(docs.routes(app.title, app.openapi_url or "/openapi.json"))
     _flatten_routes(app)
     return app
 
@@ -178,23 +184,3 @@ def _middleware(settings: Settings) -> list[Middleware]:
     # Blob routes stream their bodies and hold them to limits of their own (api/rest/blobs.py).
     stack.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=("/v1/blobs/",)))
     return stack
-
-
-def _use_problem_media_type(app: FastAPI) -> None:
-    """Declare problem answers as ``application/problem+json`` (FastAPI files them under JSON)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
-                for response in operation.get("responses", {}).values():
-                    content = response.get("content", {})
-                    if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
-                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

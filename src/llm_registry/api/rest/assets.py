@@ -48,7 +48,7 @@ async def list_all_assets(
 
 
 @router.post(
-    "/v1/{kinds}", status_code=201, response_model=VersionDocument, name="register_version",
+    "/v1/{kinds:collection}", status_code=201, response_model=VersionDocument, name="register_version",
     responses={200: {"model": VersionDocument, "description": "The identical document was already registered"},
                **responses.WRITE},
 )
@@ -74,7 +74,8 @@ async def register_version(
     return respond(request, document, status_code=201 if created else 200, headers={"Location": location})
 
 
-@router.get("/v1/{kinds}", response_model=Page[AssetSummary], responses=responses.READ, name="list_assets")
+@router.get("/v1/{kinds:collection}", response_model=Page[AssetSummary], responses=responses.READ,
+            name="list_assets")
 async def list_assets(
     request: Request,
     kinds: KindsPath,
@@ -90,7 +91,7 @@ async def list_assets(
     return respond(request, page)
 
 
-@router.get("/v1/{kinds}/{namespace}/{name}", response_model=AssetSummary, responses=responses.READ,
+@router.get("/v1/{kinds:collection}/{namespace}/{name}", response_model=AssetSummary, responses=responses.READ,
             name="get_asset")
 async def get_asset(
     request: Request,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from llm_registry.api.rest.context import RequestContext, get_context, get_services
 from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.params import EMPTY_OR_TIME, EVENT_CURSOR_PATTERN, EventTypesQuery, SubjectQuery
 from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.services import Services
@@ -20,11 +21,14 @@ router = APIRouter(route_class=RegistryRoute, tags=["audit"])
 def audit(
     request: Request,
     actor: Annotated[str | None, Query(max_length=200, description="Only changes by this actor")] = None,
-    type: Annotated[list[str] | None, Query(description="Only events of this type (repeatable)")] = None,
-    subject: Annotated[str | None, Query(max_length=512, description="Only about this subject")] = None,
-    since: Annotated[str | None, Query(description="From this time (ISO-8601) on")] = None,
-    until: Annotated[str | None, Query(description="Before this time (ISO-8601)")] = None,
-    cursor: Annotated[str | None, Query(max_length=32, description="Read on after this cursor")] = None,
+    type: EventTypesQuery = [],  # noqa: B006
+    subject: SubjectQuery = None,
+    since: Annotated[str | None, Query(max_length=64, description="From this time (ISO-8601) on",
+                                       json_schema_extra=EMPTY_OR_TIME)] = None,
+    until: Annotated[str | None, Query(max_length=64, description="Before this time (ISO-8601)",
+                                       json_schema_extra=EMPTY_OR_TIME)] = None,
+    cursor: Annotated[str | None, Query(max_length=32, description="Read on after this cursor",
+                                        json_schema_extra={"pattern": EVENT_CURSOR_PATTERN})] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from llm_registry.accounts.models import TokenPair, User
 from llm_registry.accounts.services import AccountService
+from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.limits import client_address
@@ -38,7 +39,10 @@ class PasswordChange(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
-@router.post("/v1/auth/login", response_model=TokenPair, name="login")
+@router.post("/v1/auth/login", response_model=TokenPair, responses={
+    401: responses.problem("Wrong username or password, or a disabled user (`unauthenticated`)"),
+    429: responses.problem("Too many login attempts (`rate_limited`)", headers=("Retry-After",)),
+}, name="login")
 async def login(request: Request, body: Login, accounts: Accounts) -> Response:
     """A new session: a short-lived access token and a refresh token (both shown this once)."""
     security: Security | None = request.app.state.security
@@ -49,7 +53,9 @@ async def login(request: Request, body: Login, accounts: Accounts) -> Response:
     return respond(request, pair, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/v1/auth/refresh", response_model=TokenPair, name="refresh")
+@router.post("/v1/auth/refresh", response_model=TokenPair, responses={
+    401: responses.problem("Not a valid refresh token, or a spent one (which ends the session)"),
+}, name="refresh")
 async def refresh(request: Request, body: Refresh, accounts: Accounts) -> Response:
     """Spend a refresh token for a new pair; reusing a spent one ends the whole session."""
     pair = await run_in_threadpool(accounts.sessions.refresh, body.refresh_token)
@@ -63,7 +69,9 @@ def logout(context: Context, accounts: Accounts) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/v1/auth/password", status_code=204, name="change_password")
+@router.post("/v1/auth/password", status_code=204, responses={
+    401: responses.problem("The current password is wrong (`unauthenticated`)"),
+}, name="change_password")
 def change_password(body: PasswordChange, context: Context, accounts: Accounts) -> Response:
     """Change one's own password; every session of the user ends."""
     accounts.users.change_password(context.actor, body.current_password, body.new_password)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.assets.models import MAX_BATCH, BatchResult
+from llm_registry.assets.models import MAX_BATCH, MAX_SIZE, BatchResult, JsonInt
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["assets"])
@@ -22,8 +22,11 @@ class BatchRequest(BaseModel):
 
     documents: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH,
                                             description="Version documents, registered in order")
-    continue_on_error: bool = Field(default=False, description="Commit the good documents, report the others")
-    offset: int = Field(default=0, ge=0, description="The number of the first document (for a list sent in parts)")
+    # A JSON boolean and integer, as the schema says ("yes" and "3" are refused).
+    continue_on_error: bool = Field(default=False, strict=True,
+                                    description="Commit the good documents, report the others")
+    offset: JsonInt = Field(default=0, ge=0, le=MAX_SIZE,
+                            description="The number of the first document (for a list sent in parts)")
 
 
 @router.post("/v1/batch/register", response_model=BatchResult, responses=responses.WRITE, name="register_batch")

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.api.rest.errors import BODY_PROBLEMS, COMMON_PROBLEMS, CONFLICT_PROBLEMS, problem_response
+from llm_registry.api.rest.errors import problem_response
 from llm_registry.api.rest.params import KindsPath, NamePath, NamespacePath, VersionPath, version_reference
 from llm_registry.api.rest.streams import consume_body, stream_file, too_large
 from llm_registry.errors import ConflictError, ValidationError
@@ -45,7 +45,7 @@ OCTETS = "application/octet-stream"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _CONTENT_RANGE = re.compile(r"(?:bytes )?(\d+)-(\d+)(?:/(?:\d+|\*))?")
 
-BLOB_PROBLEMS: responses.Responses = {**COMMON_PROBLEMS, **BODY_PROBLEMS, **CONFLICT_PROBLEMS}
+BLOB_PROBLEMS: responses.Responses = {**responses.WRITE}
 
 
 def _settings(request: Request) -> Settings:
@@ -111,7 +111,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     200: {"content": {OCTETS: {}}, "description": "The blob's bytes"},
     206: {"content": {OCTETS: {}}, "description": "The bytes of the `Range` asked for"},
     416: {"description": "The range is outside the blob (`range_not_satisfiable`)"},
-    **COMMON_PROBLEMS}, name="get_blob")
+    **responses.READ}, name="get_blob")
 async def get_blob(
     request: Request, digest: DigestPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -148,7 +148,7 @@ async def put_blob(
 
 
 @router.post("/v1/blobs/uploads", response_model=UploadSession, status_code=202,
-             responses=COMMON_PROBLEMS, name="start_upload")
+             responses=responses.READ, name="start_upload")
 async def start_upload(
     request: Request, context: RequestContext = Depends(get_context), services: Services = Depends(get_services),
 ) -> Response:
@@ -157,7 +157,7 @@ async def start_upload(
     return _session(request, info)
 
 
-@router.get("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, responses=COMMON_PROBLEMS,
+@router.get("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, responses=responses.READ,
             name="get_upload")
 async def get_upload(
     request: Request, upload_id: UploadPath, context: RequestContext = Depends(get_context),
@@ -263,7 +263,7 @@ async def finish_upload(
 
 
 @router.delete("/v1/blobs/uploads/{upload_id}", status_code=204, response_class=Response,
-               responses=COMMON_PROBLEMS, name="cancel_upload")
+               responses=responses.READ, name="cancel_upload")
 async def cancel_upload(
     request: Request, upload_id: UploadPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),

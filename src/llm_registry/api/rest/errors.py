@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from llm_registry.api.rest.context import request_id_of
 from llm_registry.api.rest.logs import SERVER_LOGGER, structured_logger
@@ -146,10 +147,29 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, title = HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.url.path} takes {', '.join(allowed)}, not {request.method}"
     return problem_response(request, status=exc.status_code, title=title, detail=detail, code=code,
-                            headers=dict(exc.headers) if exc.headers else None)
+                            headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path has, over all the routes that match it (Starlette names
+    only those of the first route it tried)."""
+    scope = {**request.scope, "method": ""}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(scope)[0] is not Match.NONE:
+            methods.update(route.methods)
+    return sorted(methods, key=_METHOD_ORDER.index)
+
+
+_METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -158,22 +178,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-
-
-def _problem_schema(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
-
-
-# The problem answers every route can give, for the OpenAPI document.
-COMMON_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    404: _problem_schema("Not found (`asset_not_found`, `version_not_found`, `alias_not_found`, …)"),
-    422: _problem_schema("Invalid input; `field` names it"),
-    503: _problem_schema("The database cannot serve the request (`storage_unavailable`)"),
-}
-BODY_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    413: _problem_schema("The body is larger than the server accepts (`payload_too_large`)"),
-    415: _problem_schema("The body is neither JSON nor MessagePack (`unsupported_media_type`)"),
-}
-CONFLICT_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    409: _problem_schema("Conflict with the current state (`version_conflict`, `has_dependents`, …)"),
-}

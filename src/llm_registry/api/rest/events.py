@@ -10,7 +10,13 @@ from starlette.responses import Response
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_wait
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.api.rest.params import DEFAULT_LIMIT, LimitQuery
+from llm_registry.api.rest.params import (
+    DEFAULT_LIMIT,
+    EVENT_CURSOR_PATTERN,
+    EventTypesQuery,
+    LimitQuery,
+    SubjectQuery,
+)
 from llm_registry.domain.pages import Page
 from llm_registry.events.models import Event
 from llm_registry.services import Services
@@ -23,9 +29,10 @@ MAX_WAIT = 60.0
 @router.get("/v1/events", response_model=Page[Event], responses=responses.READ, name="list_events")
 async def list_events(
     request: Request,
-    after: Annotated[str | None, Query(max_length=32, description="Events after this cursor (`next_cursor`)")] = None,
-    types: Annotated[list[str], Query(alias="type", description="Only these event types")] = [],  # noqa: B006
-    subject: Annotated[str | None, Query(max_length=1024, description="Only events about this subject")] = None,
+    after: Annotated[str | None, Query(max_length=32, description="Events after this cursor (`next_cursor`)",
+                                       json_schema_extra={"pattern": EVENT_CURSOR_PATTERN})] = None,
+    types: EventTypesQuery = [],  # noqa: B006
+    subject: SubjectQuery = None,
     actor: Annotated[str | None, Query(max_length=256, description="Only events by this actor")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait for an event when none is "

@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from llm_registry.api.rest.context import run_read
 from llm_registry.api.rest.encoding import RegistryRoute, respond
-from llm_registry.api.rest.errors import COMMON_PROBLEMS
 from llm_registry.storage import migrate
 
 router = APIRouter(route_class=RegistryRoute, tags=["health"])
@@ -24,14 +23,13 @@ class Readiness(BaseModel):
     schema_revision: str | None
 
 
-@router.get("/health", response_model=Health, responses={422: COMMON_PROBLEMS[422]}, name="health")
+@router.get("/health", response_model=Health, name="health")
 async def health(request: Request) -> Response:
     """Alive: the process answers (no database access)."""
     return respond(request, Health(status="ok"))
 
 
-@router.get("/ready", response_model=Readiness, responses={422: COMMON_PROBLEMS[422], 503: COMMON_PROBLEMS[503]},
-            name="ready")
+@router.get("/ready", response_model=Readiness, name="ready")
 async def ready(request: Request) -> Response:
     """Ready: the database answers and its schema is at this release's head (else 503)."""
     store = request.app.state.store

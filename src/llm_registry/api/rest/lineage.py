@@ -12,13 +12,14 @@ from starlette.responses import Response
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.params import ReferenceQuery
+from llm_registry.assets.models import Relation
 from llm_registry.lineage.models import Direction, ImpactReport, LineageGraph, Lockfile, VerifyReport
 from llm_registry.lineage.services import MAX_DEPTH, MAX_LOCK_REFS, LineageService
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["lineage"])
 
-RefQuery = Annotated[str, Query(min_length=1, max_length=1024, description="kind:namespace/name[@selector]")]
 
 
 async def get_lineage_service(request: Request) -> LineageService:
@@ -36,10 +37,13 @@ class LockRequest(BaseModel):
 @router.get("/v1/lineage", response_model=LineageGraph, responses=responses.READ, name="lineage")
 def lineage(
     request: Request,
-    ref: RefQuery,
+    ref: ReferenceQuery,
     direction: Annotated[Direction, Query(description="up: its pins; down: its dependents")] = Direction.BOTH,
     depth: Annotated[int | None, Query(ge=0, le=MAX_DEPTH, description="At most this many edges away")] = None,
-    relations: Annotated[list[str], Query(alias="relation", description="Follow only these relations")] = [],  # noqa: B006
+    relations: Annotated[list[str], Query(
+        alias="relation", description="Follow only these relations",
+        json_schema_extra={"items": {"enum": [relation.value for relation in Relation]}},
+    )] = [],  # noqa: B006
     context: RequestContext = Depends(get_context),
     service: LineageService = Depends(get_lineage_service),
 ) -> Response:
@@ -50,7 +54,7 @@ def lineage(
 @router.get("/v1/impact", response_model=ImpactReport, responses=responses.READ, name="impact")
 def impact(
     request: Request,
-    ref: RefQuery,
+    ref: ReferenceQuery,
     context: RequestContext = Depends(get_context),
     service: LineageService = Depends(get_lineage_service),
 ) -> Response:

@@ -11,11 +11,15 @@ from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
 from llm_registry.api.rest.params import CursorQuery
+from llm_registry.domain import patterns
+from llm_registry.domain.kinds import Kind
 from llm_registry.search.models import SearchPage, Sort, Suggestion
-from llm_registry.search.services import MAX_LIMIT, SearchService
+from llm_registry.search.services import FACET_FIELDS, MAX_FACETS, MAX_LIMIT, MAX_TERMS, SearchService
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["search"])
+_FACET = "|".join(sorted(FACET_FIELDS)) + r"|spec\.[A-Za-z0-9_-]{1,128}|annotations\." + patterns.ANNOTATION_KEY
+FACET_PATTERN = f"^(?:{_FACET})$"
 
 
 async def get_search_service(request: Request) -> SearchService:
@@ -27,11 +31,20 @@ async def get_search_service(request: Request) -> SearchService:
 @router.get("/v1/search", response_model=SearchPage, responses=responses.READ, name="search")
 def search(
     request: Request,
-    q: Annotated[str | None, Query(max_length=1024, description="Words to find (all must match)")] = None,
-    filter: Annotated[str | None, Query(max_length=4096, description="A filter expression (docs/search.md)")] = None,
-    kind: Annotated[str | None, Query(max_length=16, description="Only this kind")] = None,
-    sort: Annotated[Sort | None, Query(description="Default: relevance with q, else created")] = None,
-    facets: Annotated[list[str], Query(description="Fields to count values of (repeat, or comma-separated)")] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=1024, description=f"Words to find (all must match; at most {MAX_TERMS} "
+                                   "runs of letters, digits and `_`, in any script)")] = None,
+    filter: Annotated[str | None, Query(max_length=4096, description="A filter expression (docs/search.md; 422 "
+                                        "`invalid_filter` when it does not parse)",
+                                        json_schema_extra={"format": "search-filter"})] = None,
+    kind: Annotated[str | None, Query(max_length=16, description="Only this kind",
+                                      json_schema_extra={"enum": [kind.value for kind in Kind]})] = None,
+    sort: Annotated[Sort | None, Query(description="Default: relevance with q, else created; relevance needs q "
+                                       "(422 otherwise)")] = None,
+    facets: Annotated[list[str], Query(
+        max_length=MAX_FACETS,
+        description=f"Fields to count values of (repeat, or comma-separated; at most {MAX_FACETS})",
+        json_schema_extra={"items": {"type": "string", "pattern": FACET_PATTERN}},
+    )] = [],  # noqa: B006
     all_versions: Annotated[bool, Query(description="Every version, not only each asset's current one")] = False,
     cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Results per page")] = 20,
@@ -49,7 +62,8 @@ def search(
 @router.get("/v1/search/suggest", response_model=list[Suggestion], responses=responses.READ, name="suggest")
 def suggest(
     request: Request,
-    prefix: Annotated[str, Query(min_length=1, max_length=129, description="What the user typed so far")],
+    prefix: Annotated[str, Query(min_length=1, max_length=129, description="What the user typed so far (not only "
+                                 "spaces)", json_schema_extra={"pattern": "[^ \\t\\n\\r\\f\\v]"})],
     limit: Annotated[int, Query(ge=1, le=100, description="At most this many suggestions")] = 10,
     context: RequestContext = Depends(get_context),
     service: SearchService = Depends(get_search_service),

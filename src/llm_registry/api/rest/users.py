@@ -10,14 +10,17 @@ from starlette.responses import Response
 
 from llm_registry.accounts.models import NamespaceGrant, User
 from llm_registry.accounts.services import AccountService
+from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_accounts, get_context
 from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.params import rule
+from llm_registry.domain import patterns
 from llm_registry.domain.access import Role
 from llm_registry.domain.pages import Page
 
 router = APIRouter(route_class=RegistryRoute, tags=["users"])
-UsernamePath = Annotated[str, Path(max_length=64)]
-NamespacePath = Annotated[str, Path(max_length=64)]
+UsernamePath = Annotated[str, Path(max_length=64, json_schema_extra=rule(patterns.USERNAME))]
+NamespacePath = Annotated[str, Path(max_length=64, json_schema_extra=rule(patterns.NAME_PART))]
 Context = Annotated[RequestContext, Depends(get_context)]
 Accounts = Annotated[AccountService, Depends(get_accounts)]
 
@@ -32,11 +35,11 @@ class NewUser(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
-    disabled: bool | None = None
+    disabled: bool | None = Field(default=None, strict=True)
     password: str | None = Field(default=None, max_length=1024)
 
 
-@router.post("/v1/users", status_code=201, response_model=User, name="create_user")
+@router.post("/v1/users", status_code=201, response_model=User, responses=responses.CONFLICT, name="create_user")
 def create_user(request: Request, body: NewUser, context: Context, accounts: Accounts) -> Response:
     user = accounts.users.create_user(body.username, body.password, body.role, actor=context.actor)
     return respond(request, user, status_code=201)
@@ -48,12 +51,12 @@ def list_users(request: Request, context: Context, accounts: Accounts) -> Respon
     return respond(request, Page[User](items=users, next_cursor=None))
 
 
-@router.get("/v1/users/{username}", response_model=User, name="get_user")
+@router.get("/v1/users/{username}", response_model=User, responses=responses.NOT_FOUND, name="get_user")
 def get_user(request: Request, username: UsernamePath, context: Context, accounts: Accounts) -> Response:
     return respond(request, accounts.users.get_user(username, actor=context.actor))
 
 
-@router.patch("/v1/users/{username}", response_model=User, name="update_user")
+@router.patch("/v1/users/{username}", response_model=User, responses=responses.WRITE, name="update_user")
 def update_user(
     request: Request, username: UsernamePath, body: UserPatch, context: Context, accounts: Accounts
 ) -> Response:
@@ -76,7 +79,8 @@ def list_grants(
     return respond(request, Page[NamespaceGrant](items=grants, next_cursor=None))
 
 
-@router.put("/v1/namespace-grants/{namespace}/{username}", response_model=NamespaceGrant, name="grant_namespace")
+@router.put("/v1/namespace-grants/{namespace}/{username}", response_model=NamespaceGrant,
+            responses=responses.NOT_FOUND, name="grant_namespace")
 def grant_namespace(
     request: Request, namespace: NamespacePath, username: UsernamePath, context: Context, accounts: Accounts
 ) -> Response:
@@ -84,7 +88,8 @@ def grant_namespace(
     return respond(request, accounts.grants.grant_namespace(namespace, username, actor=context.actor))
 
 
-@router.delete("/v1/namespace-grants/{namespace}/{username}", status_code=204, name="revoke_namespace")
+@router.delete("/v1/namespace-grants/{namespace}/{username}", status_code=204, responses=responses.NOT_FOUND,
+               name="revoke_namespace")
 def revoke_namespace(
     namespace: NamespacePath, username: UsernamePath, context: Context, accounts: Accounts
 ) -> Response:

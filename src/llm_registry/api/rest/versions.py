@@ -18,6 +18,7 @@ from llm_registry.api.rest.params import (
     LimitQuery,
     NamePath,
     NamespacePath,
+    TimeQuery,
     VersionPath,
     asset_reference,
     version_reference,
@@ -29,7 +30,7 @@ from llm_registry.errors import ValidationError
 from llm_registry.services import Services
 
 router = APIRouter(route_class=RegistryRoute, tags=["versions"])
-VERSION_PATH = "/v1/{kinds}/{namespace}/{name}/versions/{version}"
+VERSION_PATH = "/v1/{kinds:collection}/{namespace}/{name}/versions/{version}"
 
 
 class LabelPatch(BaseModel):
@@ -77,7 +78,7 @@ class VersionPatch(BaseModel):
     reason: str | None = Field(default=None, max_length=4096)
 
 
-@router.get("/v1/{kinds}/{namespace}/{name}/versions", response_model=Page[VersionSummary],
+@router.get("/v1/{kinds:collection}/{namespace}/{name}/versions", response_model=Page[VersionSummary],
             responses=responses.READ, name="list_versions")
 async def list_versions(
     request: Request,
@@ -102,7 +103,7 @@ async def get_version(
     namespace: NamespacePath,
     name: NamePath,
     version: VersionPath,
-    as_of: Annotated[str | None, Query(max_length=64, description="ISO-8601 time: the labels as they were")] = None,
+    as_of: TimeQuery = None,
     context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
 ) -> Response:

@@ -1,0 +1,168 @@
+"""schemathesis hooks of the fuzzing run (``tests/api/fuzzing.py``; loaded by ``st run``).
+
+MessagePack, which the server reads in bodies and answers on request, is taught to
+schemathesis here, so that both encodings are checked against the same schemas.
+
+The rest states the few rules that a JSON Schema cannot, each written in the OpenAPI document's
+descriptions; without them the fuzzer would count their refusals (422) as findings:
+
+* a version document's ``kind`` is the collection's: ``POST /v1/{kinds}`` goes to the
+  document's own collection;
+* a search filter is an expression of a grammar (format ``search-filter``), drawn from it;
+* a cursor is opaque (format ``cursor``): the only one a client makes up is the empty one, and
+  real ones come through the ``NextPage`` links;
+* a search's ``q`` has at most 32 words, and sorting by relevance needs one (a word being a
+  run of letters, digits and ``_`` in any script, which no JSON Schema pattern can say: its
+  word class is ASCII);
+* a document's ``content.digest``, given with ``files``, is the digest of their manifest;
+* an API key's ``expires_at`` is in the future.
+
+The fuzzing phase draws filters and cursors from the formats registered here; the coverage
+phase makes its own values, and ``before_call`` takes out those that break these rules.
+
+The fuzzing admin's own account is not changed (a disabled fuzzer would test nothing more):
+``PATCH /v1/users/{username}`` aimed at it is aimed at someone else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import msgpack
+import orjson
+import schemathesis
+from hypothesis import strategies as st
+
+from llm_registry.domain.digests import digest_of
+from llm_registry.domain.kinds import Kind
+from llm_registry.errors import ValidationError
+from llm_registry.search.filters import parse_filter
+from llm_registry.search.services import MAX_TERMS
+from tests.api.fuzzing import ADMIN
+
+MSGPACK = "application/msgpack"
+
+
+@schemathesis.serializer(MSGPACK)
+def to_msgpack(ctx: schemathesis.SerializationContext, value: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
+
+
+@schemathesis.deserializer(MSGPACK)
+def from_msgpack(ctx: schemathesis.DeserializationContext, response: schemathesis.Response) -> Any:
+    return msgpack.unpackb(response.content, raw=False)
+
+
+schemathesis.openapi.format("cursor", st.just(""))
+
+_WORD = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
+_STRING = _WORD.map(lambda word: f'"{word}"')
+_COMPARISONS = st.one_of(
+    st.builds("kind = {}".format, st.sampled_from([f'"{kind.value}"' for kind in Kind])),
+    st.builds("{} {} {}".format, st.sampled_from(["namespace", "name", "version", "description"]),
+              st.sampled_from(["=", "!=", "~"]), _STRING),
+    st.builds("status = {}".format, st.sampled_from(['"active"', '"deprecated"', '"yanked"'])),
+    st.builds("license {}".format, st.sampled_from(["= null", '= "mit"', '!= "apache-2.0"'])),
+    st.builds("tags = {}".format, _STRING),
+    st.builds("{} {} {}".format, st.sampled_from(["created_at", "updated_at"]), st.sampled_from(["<", ">=", "="]),
+              st.sampled_from(["2024-01-01", "2026-06-30T12:00:00Z"])),
+    st.builds("spec.{} = {}".format, _WORD, st.one_of(_STRING, st.integers(-1000, 1000).map(str))),
+    st.builds("annotations.{} = {}".format, _WORD, _STRING),
+    st.builds("kind IN ({})".format, st.lists(st.sampled_from([f'"{k.value}"' for k in Kind]), min_size=1,
+                                                max_size=3).map(", ".join)),
+)
+FILTERS = st.recursive(
+    _COMPARISONS,
+    lambda inner: st.one_of(
+        st.builds("{} AND {}".format, inner, inner), st.builds("{} OR {}".format, inner, inner),
+        st.builds("NOT {}".format, inner), st.builds("({})".format, inner),
+    ),
+    max_leaves=4,
+)
+schemathesis.openapi.format("search-filter", FILTERS)
+
+
+def _server_cursor(text: str) -> bool:
+    """Could the server have answered it (a cursor decodes to a JSON list)? Made-up ones cannot."""
+    try:
+        return isinstance(orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))), list)
+    except (ValueError, binascii.Error):
+        return False
+
+
+def _parses(expression: str) -> bool:
+    try:
+        parse_filter(expression)
+    except ValidationError:
+        return False
+    return True
+
+
+def _with_digest_of_files(document: Any) -> None:
+    """A document's ``content.digest``, when it gives ``files`` too, is the digest of their manifest."""
+    content = document.get("content") if isinstance(document, dict) else None
+    if not isinstance(content, dict) or not isinstance(content.get("digest"), str):
+        return
+    files = content.get("files")
+    if isinstance(files, list) and files and all(isinstance(f, dict) and set(f) == {"path", "digest", "size"}
+                                                 for f in files):
+        # As the registry reads them: 3.0 is the integer 3.
+        entries = [{**f, "size": int(f["size"])} if isinstance(f["size"], float) and f["size"].is_integer() else f
+                   for f in files]
+        with contextlib.suppress(TypeError, ValueError):  # beyond what JSON can hold: refused anyway
+            content["digest"] = digest_of(sorted(entries, key=lambda f: str(f["path"])))
+
+
+def _beyond_64_bits(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -(2**63) <= value < 2**64
+    if isinstance(value, dict):
+        return any(_beyond_64_bits(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_beyond_64_bits(item) for item in value)
+    return False
+
+
+def _in_the_past(text: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= datetime.now(UTC)
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    operation = case.operation.definition.raw.get("operationId")
+    query = case.query
+    if isinstance(query, dict):
+        cursor = query.get("cursor")
+        if isinstance(cursor, str) and cursor and not _server_cursor(cursor):
+            del query["cursor"]
+        if isinstance(query.get("q"), str) and len(re.findall(r"\w+", query["q"])) > MAX_TERMS:
+            del query["q"]
+        if query.get("sort") == "relevance" and not re.findall(r"\w+", str(query.get("q") or "")):
+            del query["sort"]
+        if operation == "search" and isinstance(query.get("filter"), str) and not _parses(query["filter"]):
+            del query["filter"]
+    body = case.body
+    if case.media_type == MSGPACK and _beyond_64_bits(body):
+        case.media_type = "application/json"  # which can carry it, where MessagePack cannot
+    if operation == "register_version" and isinstance(body, dict):
+        if isinstance(body.get("kind"), str) and body["kind"] in set(Kind):
+            case.path_parameters = {**(case.path_parameters or {}), "kinds": Kind(body["kind"]).plural}
+        _with_digest_of_files(body)
+    if operation == "register_batch" and isinstance(body, dict) and isinstance(body.get("documents"), list):
+        for document in body["documents"]:
+            _with_digest_of_files(document)
+    if operation == "create_api_key" and isinstance(body, dict) and isinstance(body.get("expires_at"), str) and (
+            _in_the_past(body["expires_at"])):
+        del body["expires_at"]
+    if operation == "update_user" and (case.path_parameters or {}).get("username") == ADMIN:
+        case.path_parameters = {**case.path_parameters, "username": "someone-else"}
