@@ -22,9 +22,10 @@ Comments right before a block:
 - ``<!-- run against: llm-registry serve --no-auth -->``: a real server is started on the
   session's registry, and ``http://127.0.0.1:8000`` in the block means that server.
 
-Output is compared after one normalisation of both sides (see ``normalise``): times, ULIDs and
-rates, which change from run to run. A line ``…`` in the shown output stands for any number of
-lines. Digests, cursors, counts and everything else are compared exactly.
+Output is compared after one normalisation of both sides (see ``normalise``): times, ULIDs,
+rates and the durations of transfers, which change from run to run. A line ``…`` in the shown
+output stands for any number of lines. Digests, cursors, counts and everything else are compared
+exactly.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ DOCUMENTED_SERVER = "http://127.0.0.1:8000"
 NORMALISATION = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"), "<time>"),  # times
     (re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b"), "<ulid>"),  # ids
-    (re.compile(r"\b\d[\d,]*(?:\.\d+)?/s\b"), "<rate>/s"),  # throughputs
+    (re.compile(r"\b\d[\d,]*(?:\.\d+)?(?: [KMGT]?B)?/s\b"), "<rate>/s"),  # throughputs: 18/s, 42.3 MB/s
+    (re.compile(r"\bin \d+\.\d+s\b"), "in <seconds>s"),  # how long a transfer took: in 0.1s
     (re.compile(r'"seconds": \d+(?:\.\d+)?'), '"seconds": <seconds>'),  # durations
 ]
 
@@ -179,6 +181,7 @@ class Session:
         clean = {name: value for name, value in os.environ.items()
                  if not name.startswith("LLM_REGISTRY_") and name != "COLUMNS"}
         clean["XDG_CONFIG_HOME"] = str(folder / ".config")  # saved logins: the session's own
+        clean["XDG_CACHE_HOME"] = str(folder / ".cache")  # and the digests its pushes remember
         saved_env, saved_cwd = dict(os.environ), Path.cwd()
         os.environ.clear()
         os.environ.update(clean)

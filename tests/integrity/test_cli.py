@@ -70,6 +70,24 @@ def test_push_pull_and_gc(tmp_path: Path) -> None:
     assert "removed 0 blob(s)" in human.stdout
 
 
+def test_gc_says_the_blobs_within_the_grace_were_not_looked_up(tmp_path: Path) -> None:
+    registry, source = tmp_path / "registry", tmp_path / "src"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    manifest = tmp_path / "model.yaml"
+    manifest.write_text(yaml.safe_dump(MODEL))
+    as_json(registry, "push", str(manifest), str(source))
+
+    young = run(registry, "gc", "--dry-run")
+    # The blob is held by a version, but within the grace nobody asked: it is not "0 referenced".
+    assert young.stdout.strip() == ("would remove 0 blob(s) (0 B) of 1; would keep 1 stored within the grace of "
+                                    "86400s and 0 older one(s) that versions hold; 0 idle upload(s) and 0 "
+                                    "leftover(s) would go")
+    old = run(registry, "gc", "--grace", "0")
+    assert old.stdout.strip() == ("removed 0 blob(s) (0 B) of 1; kept 0 stored within the grace of 0s and 1 older "
+                                  "one(s) that versions hold; 0 idle upload(s) and 0 leftover(s) removed")
+
+
 def test_gc_needs_the_database_not_a_server(tmp_path: Path) -> None:
     result = run("http://127.0.0.1:9", "gc")
     assert result.exit_code == 1

@@ -28,7 +28,8 @@ def test_the_first_matching_rule_decides() -> None:
 
 
 @pytest.mark.parametrize(("text", "says"), [("model:prod/*", "SCOPE=MODE"), ("*=strict", "enforce, warn or off"),
-                                            ("modle:*=warn", "unknown kind"), ("prod/LLAMA=warn", "glob")])
+                                            ("*=strict", "the mode 'strict' is not"), ("modle:*=warn", "unknown kind"),
+                                            ("prod/LLAMA=warn", "glob")])
 def test_a_bad_policy_is_refused_as_a_setting(text: str, says: str) -> None:
     with pytest.raises(ValidationError) as info:
         Settings(trust_policy=text)

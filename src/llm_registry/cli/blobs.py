@@ -116,11 +116,13 @@ def gc(
         return
     if report.removed:
         print_table(table("DIGEST", "SIZE"), [(blob.digest, human_bytes(blob.size)) for blob in report.removed])
-    verb = "would remove" if dry_run else "removed"
+    # Blobs within the grace are kept without asking whether a version holds them: "referenced"
+    # counts only the older ones, and the line says so rather than suggest the young are unheld.
+    verb, keep = ("would remove", "would keep") if dry_run else ("removed", "kept")
     notice(f"{verb} {len(report.removed)} blob(s) ({human_bytes(report.bytes_freed)}) of {report.scanned}; "
-           f"{report.referenced} referenced, {report.too_young} within the grace of {report.grace_seconds}s; "
-           f"{report.uploads_removed} idle upload(s) and {report.temporary_removed} leftover(s) "
-           f"{'would go' if dry_run else 'removed'}")
+           f"{keep} {report.too_young} stored within the grace of {report.grace_seconds}s and "
+           f"{report.referenced} older one(s) that versions hold; {report.uploads_removed} idle upload(s) and "
+           f"{report.temporary_removed} leftover(s) {'would go' if dry_run else 'removed'}")
 
 
 def register(app: typer.Typer) -> None:

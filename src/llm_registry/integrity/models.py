@@ -57,7 +57,10 @@ class PullResult(BaseModel):
 
 
 class GcReport(BaseModel):
-    """A garbage collection: the blobs looked at, kept and removed (or, dry, that would be)."""
+    """A garbage collection: the blobs looked at, kept and removed (or, dry, that would be).
+
+    ``too_young`` counts the blobs stored within the grace, kept without looking up whether a
+    version holds them; ``referenced`` the older ones that a version holds."""
 
     dry_run: bool
     grace_seconds: int

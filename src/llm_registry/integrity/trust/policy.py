@@ -57,7 +57,7 @@ class TrustPolicy:
             if not equals or not scope:
                 raise ValueError(f"{item.strip()!r}: expected SCOPE=MODE, such as model:prod/*=enforce")
             if mode not in TrustMode.__members__.values():
-                raise ValueError(f"{item.strip()!r}: the mode is enforce, warn or off")
+                raise ValueError(f"{item.strip()!r}: the mode {mode!r} is not enforce, warn or off")
             kind_text, colon, pattern = scope.rpartition(":")
             kind = None
             if colon and kind_text != "*":
