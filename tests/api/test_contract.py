@@ -31,6 +31,11 @@ def test_an_unknown_collection_is_still_an_invalid_kind(client: httpx.Client) ->
     problem(client.get("/v1/gadgets"), 422, "invalid_kind", "kinds")
 
 
+@pytest.mark.parametrize("path", ["/v1/blobs", "/v1/signers/acme/m"])
+def test_a_path_under_a_resource_of_its_own_is_no_kind(client: httpx.Client, path: str) -> None:
+    problem(client.get(path), 404, "not_found")
+
+
 def test_reserved_segments_are_the_first_segments_of_other_routes(tmp_path: object) -> None:
     app = create_app(fuzz_settings(f"{tmp_path}/registry"))  # with the access routes
     paths = app.openapi()["paths"]
