@@ -51,6 +51,7 @@ RULES: dict[str, dict[str, Schema]] = {
     "NewUser": {"username": {**pattern(patterns.USERNAME), "not": {"enum": sorted(RESERVED_USERNAMES)}},
                 "password": {"minLength": 8}},
     "UserPatch": {"password": {"minLength": 8}},
+    "NewSigner": {"name": pattern(patterns.SIGNER)},
     "PasswordChange": {"new_password": {"minLength": 8}},
 }
 _NULL = {"type": "null"}
