@@ -30,6 +30,10 @@ ALIAS = r"[a-z][a-z0-9._-]{0,63}"
 NOT_ALIASES = ("x",)
 
 DIGEST = r"sha256:[0-9a-f]{64}"
+# A file of a multi-file version (domain.paths, which also refuses two paths naming one file):
+# relative, "/" between segments, none empty, "." or "..", no backslash nor control character.
+_PATH_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\x00-\x1f\x7f]+"
+FILE_PATH = rf"{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*"
 # The start of a digest that a reference may give instead of all of it, as git takes short hashes.
 MIN_PREFIX_HEX = 12
 DIGEST_PREFIX = rf"sha256:[0-9a-f]{{{MIN_PREFIX_HEX},63}}"

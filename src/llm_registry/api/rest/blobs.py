@@ -98,11 +98,13 @@ _SESSION_HEADERS = {
     "Range": {"description": "The same as `0-LAST` (inclusive), as OCI clients read it", "schema": {"type": "string"}},
 }
 _BLOB_LOCATION = {"Location": {"description": "The path of the blob", "schema": {"type": "string"}}}
-_TOO_LARGE = {413: responses.problem("The body is larger than the server's `max_blob_bytes` (a blob) or "
-                                     "`blob_chunk_bytes` (a chunk) (`payload_too_large`)")}
-BLOB_NOT_FOUND = {404: responses.problem("No such blob (`blob_not_found`)")}
-UPLOAD_NOT_FOUND = {404: responses.problem("No such upload session of the caller's (`upload_not_found`)")}
-OFFSET_CONFLICT = {409: responses.problem(
+_TOO_LARGE: responses.Responses = {413: responses.problem(
+    "The body is larger than the server's `max_blob_bytes` (a blob) or `blob_chunk_bytes` (a chunk) "
+    "(`payload_too_large`)")}
+BLOB_NOT_FOUND: responses.Responses = {404: responses.problem("No such blob (`blob_not_found`)")}
+UPLOAD_NOT_FOUND: responses.Responses = {404: responses.problem(
+    "No such upload session of the caller's (`upload_not_found`)")}
+OFFSET_CONFLICT: responses.Responses = {409: responses.problem(
     "The chunk does not start where the session stands (`invalid_offset`): the expected offset is in "
     "`details.offset` and `Upload-Offset`", headers=("Upload-Offset",))}
 
