@@ -15,7 +15,16 @@ descriptions; without them the fuzzer would count their refusals (422) as findin
   run of letters, digits and ``_`` in any script, which no JSON Schema pattern can say: its
   word class is ASCII);
 * a document's ``content.digest``, given with ``files``, is the digest of their manifest;
-* an API key's ``expires_at`` is in the future.
+* an API key's ``expires_at`` is in the future;
+* a search cursor continues the sort it came from;
+* a blob's digest is the sha256 of its bytes: of the body of ``PUT /v1/blobs/{digest}``, of all
+  the chunks of an upload session at ``PUT /v1/blobs/uploads/{id}?digest=``;
+* a chunk starts where its session stands (``Upload-Offset``, or ``Content-Range`` FIRST-LAST
+  with LAST at least FIRST), and a chunk needs one of the two;
+* a signer's ``public_key`` is a PEM public key (Ed25519 or ECDSA).
+
+The sessions the fuzzer opened, and the bytes each has, are followed in ``after_call`` from the
+server's answers: that is what a client knows of its own uploads.
 
 The fuzzing phase draws filters and cursors from the formats registered here; the coverage
 phase makes its own values, and ``before_call`` takes out those that break these rules.
@@ -29,6 +38,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -36,16 +46,26 @@ from typing import Any
 import msgpack
 import orjson
 import schemathesis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import strategies as st
+from schemathesis.core import NotSet
+from schemathesis.transport.serialization import serialize_binary
 
 from llm_registry.domain.digests import digest_of
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
+from llm_registry.integrity.trust.keys import load_public_key
 from llm_registry.search.filters import parse_filter
 from llm_registry.search.services import MAX_TERMS
 from tests.api.fuzzing import ADMIN
 
 MSGPACK = "application/msgpack"
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+CONTENT_RANGE = re.compile(r"(?:bytes )?[0-9]{1,19}-[0-9]{1,19}(?:/(?:[0-9]{1,19}|\*))?")
+OFFSET = re.compile(r"[0-9]{1,19}")
+# The bytes of each upload session the fuzzer opened and has not finished nor cancelled.
+SESSIONS: dict[str, bytes] = {}
 
 
 @schemathesis.serializer(MSGPACK)
@@ -110,10 +130,12 @@ def _with_digest_of_files(document: Any) -> None:
     if not isinstance(content, dict) or not isinstance(content.get("digest"), str):
         return
     files = content.get("files")
-    if isinstance(files, list) and files and all(isinstance(f, dict) and set(f) == {"path", "digest", "size"}
+    if isinstance(files, list) and files and all(isinstance(f, dict) and {"path", "digest", "size"} <= set(f)
                                                  for f in files):
-        # As the registry reads them: 3.0 is the integer 3.
-        entries = [{**f, "size": int(f["size"])} if isinstance(f["size"], float) and f["size"].is_integer() else f
+        # The manifest names path, digest and size (a media type is not part of it); as the
+        # registry reads them, 3.0 is the integer 3.
+        entries = [{"path": f["path"], "digest": f["digest"],
+                    "size": int(f["size"]) if isinstance(f["size"], float) and f["size"].is_integer() else f["size"]}
                    for f in files]
         with contextlib.suppress(TypeError, ValueError):  # beyond what JSON can hold: refused anyway
             content["digest"] = digest_of(sorted(entries, key=lambda f: str(f["path"])))
@@ -127,6 +149,47 @@ def _beyond_64_bits(value: Any) -> bool:
     if isinstance(value, list):
         return any(_beyond_64_bits(item) for item in value)
     return False
+
+
+def _cursor_sort(text: str) -> Any:
+    """The sort a search cursor the server made belongs to (its first value)."""
+    values = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    return values[0] if values else None
+
+
+def _public_key(text: Any) -> bool:
+    try:
+        load_public_key(text)
+    except (ValidationError, TypeError):
+        return False
+    return True
+
+
+def _new_public_key() -> str:
+    return Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _body_bytes(case: schemathesis.Case) -> bytes:
+    return b"" if case.body is None or isinstance(case.body, NotSet) else serialize_binary(case.body)
+
+
+def _chunk_where_the_session_stands(case: schemathesis.Case, offset: int) -> None:
+    """A valid chunk header (one that the schema admits) moved to ``offset``; none: ``Upload-Offset``."""
+    headers = case.headers if isinstance(case.headers, dict) else {}
+    content_range, upload_offset = headers.get("Content-Range"), headers.get("Upload-Offset")
+    if isinstance(content_range, str) and not CONTENT_RANGE.fullmatch(content_range):
+        return  # a refusal to test
+    if isinstance(upload_offset, str) and not OFFSET.fullmatch(upload_offset):
+        return
+    size = len(_body_bytes(case))
+    if content_range is not None and size:
+        headers["Content-Range"] = f"bytes {offset}-{offset + size - 1}/*"
+        headers.pop("Upload-Offset", None)
+    else:
+        headers.pop("Content-Range", None)
+        headers["Upload-Offset"] = str(offset)
+    case.headers = headers
 
 
 def _in_the_past(text: str) -> bool:
@@ -151,6 +214,13 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
             del query["sort"]
         if operation == "search" and isinstance(query.get("filter"), str) and not _parses(query["filter"]):
             del query["filter"]
+        cursor = query.get("cursor")
+        if operation == "search" and isinstance(cursor, str) and cursor:
+            sort = _cursor_sort(cursor)
+            if sort == "relevance" and not re.findall(r"\w+", str(query.get("q") or "")):
+                del query["cursor"]
+            elif isinstance(sort, str):
+                query["sort"] = sort
     body = case.body
     if case.media_type == MSGPACK and _beyond_64_bits(body):
         case.media_type = "application/json"  # which can carry it, where MessagePack cannot
@@ -166,3 +236,32 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
         del body["expires_at"]
     if operation == "update_user" and (case.path_parameters or {}).get("username") == ADMIN:
         case.path_parameters = {**case.path_parameters, "username": "someone-else"}
+    # A case meant to be refused is left as it was drawn (an edit would make it another case).
+    if case.meta is not None and not case.meta.generation.mode.is_positive:
+        return
+    if operation == "add_signer" and isinstance(body, dict) and not _public_key(body.get("public_key")):
+        body["public_key"] = _new_public_key()
+    path = case.path_parameters or {}
+    if operation == "put_blob" and DIGEST.fullmatch(str(path.get("digest"))):
+        case.path_parameters = {**path, "digest": "sha256:" + hashlib.sha256(_body_bytes(case)).hexdigest()}
+    session = SESSIONS.get(str(path.get("upload_id")))
+    if operation in ("append_upload", "finish_upload") and session is not None:
+        _chunk_where_the_session_stands(case, len(session))
+    if operation == "append_upload" and session is None:
+        _chunk_where_the_session_stands(case, 0)  # a chunk needs a header, even to a session that is not
+    if operation == "finish_upload" and session is not None and isinstance(query, dict) and DIGEST.fullmatch(
+            str(query.get("digest"))):
+        query["digest"] = "sha256:" + hashlib.sha256(session + _body_bytes(case)).hexdigest()
+
+
+@schemathesis.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response) -> None:
+    operation = case.operation.definition.raw.get("operationId")
+    upload_id = str((case.path_parameters or {}).get("upload_id"))
+    if operation == "start_upload" and response.status_code == 202:
+        SESSIONS[response.json()["id"]] = b""
+    elif operation == "append_upload" and response.status_code == 202 and upload_id in SESSIONS:
+        SESSIONS[upload_id] += _body_bytes(case)
+    elif operation in ("finish_upload", "cancel_upload") and (response.status_code in (200, 201, 204, 404) or (
+            response.status_code == 422 and response.json().get("code") == "digest_mismatch")):
+        SESSIONS.pop(upload_id, None)  # the session is gone

@@ -13,11 +13,15 @@ from llm_registry.api.rest.params import RESERVED_SEGMENTS
 from tests.api.conftest import model, problem, register, server_settings
 from tests.api.fuzzing import fuzz_settings
 
+OCTETS = "application/octet-stream"
+
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("GET", "/v1/lock", "POST"), ("POST", "/v1/resolve", "GET"), ("GET", "/v1/verify", "POST"),
     ("OPTIONS", "/v1/models", "GET, POST"), ("PUT", "/v1/models/acme/m/versions/1.0.0", "GET, PATCH, DELETE"),
     ("OPTIONS", "/v1/models/acme/m/aliases/prod", "GET, PUT, DELETE"), ("POST", "/health", "GET"),
+    ("PUT", "/v1/blobs/uploads", "POST"), ("OPTIONS", "/v1/blobs/uploads", "POST"),
+    ("DELETE", "/v1/blobs/sha256:" + "a" * 64, "GET, HEAD, PUT"),
 ])
 def test_a_method_the_path_lacks_is_405_with_every_method_it_has(
     client: httpx.Client, method: str, path: str, allow: str
@@ -29,6 +33,11 @@ def test_a_method_the_path_lacks_is_405_with_every_method_it_has(
 
 def test_an_unknown_collection_is_still_an_invalid_kind(client: httpx.Client) -> None:
     problem(client.get("/v1/gadgets"), 422, "invalid_kind", "kinds")
+
+
+@pytest.mark.parametrize("path", ["/v1/blobs", "/v1/signers/acme/m"])
+def test_a_path_under_a_resource_of_its_own_is_no_kind(client: httpx.Client, path: str) -> None:
+    problem(client.get(path), 404, "not_found")
 
 
 def test_reserved_segments_are_the_first_segments_of_other_routes(tmp_path: object) -> None:
@@ -74,13 +83,30 @@ def test_every_operation_declares_its_problems(app: FastAPI) -> None:
                 if status.startswith(("4", "5")):
                     assert list(answer["content"]) == ["application/problem+json"], (method, path, status)
                 if status.startswith("2") and "content" in answer:
-                    assert {"application/json", "application/msgpack"} <= set(answer["content"]), (method, path)
-            if method == "get":
+                    # Negotiated (JSON or MessagePack), or a blob's bytes as they are.
+                    assert ({"application/json", "application/msgpack"} <= set(answer["content"])
+                            or list(answer["content"]) == [OCTETS]), (method, path)
+            if method in ("get", "head"):
                 assert "304" in responses, path
                 assert "ETag" in responses["200"]["headers"], path
             if "requestBody" in operation:
-                assert {"413", "415"} <= set(responses), (method, path)
+                assert "413" in responses, (method, path)
+                # Only a body parsed as JSON or MessagePack can have a type the server refuses; blob
+                # bytes are taken whatever their Content-Type.
+                if list(operation["requestBody"]["content"]) != [OCTETS]:
+                    assert "415" in responses, (method, path)
     assert "HTTPValidationError" not in str(document)
+
+
+def test_blob_bodies_and_answers_are_bytes(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    for path, method in [("/v1/blobs/{digest}", "put"), ("/v1/blobs/uploads/{upload_id}", "patch"),
+                         ("/v1/blobs/uploads/{upload_id}", "put")]:
+        assert list(paths[path][method]["requestBody"]["content"]) == [OCTETS], (method, path)
+        assert "415" not in paths[path][method]["responses"], (method, path)
+    get_blob = paths["/v1/blobs/{digest}"]["get"]["responses"]
+    assert list(get_blob["200"]["content"]) == list(get_blob["206"]["content"]) == [OCTETS]
+    assert "content" not in paths["/v1/blobs/{digest}"]["head"]["responses"]["200"]
 
 
 def test_a_server_with_authentication_declares_it(tmp_path: object) -> None:

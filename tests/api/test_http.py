@@ -201,6 +201,24 @@ def test_cors_when_configured(location: str) -> None:
         assert "access-control-allow-origin" not in other.headers
 
 
+def test_cors_allows_a_blob_upload(location: str) -> None:
+    with serve(location, cors_origins="https://ui.example") as client:
+        preflight = client.options("/v1/blobs/uploads/01J00000000000000000000000", headers={
+            "origin": "https://ui.example", "access-control-request-method": "PATCH",
+            "access-control-request-headers": "authorization, content-type, content-range, upload-offset"})
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == "https://ui.example"
+        assert "PATCH" in preflight.headers["access-control-allow-methods"]
+        allowed = preflight.headers["access-control-allow-headers"].lower()
+        assert {"content-range", "upload-offset", "authorization"} <= set(allowed.replace(" ", "").split(","))
+        read = client.head("/v1/blobs/sha256:" + "0" * 64, headers={"origin": "https://ui.example"})
+        exposed = read.headers["access-control-expose-headers"].lower().replace(" ", "").split(",")
+        assert {"etag", "content-range", "upload-offset", "location"} <= set(exposed)
+        refused = client.options("/v1/blobs/uploads", headers={
+            "origin": "https://evil.example", "access-control-request-method": "PATCH"})
+        assert "access-control-allow-origin" not in refused.headers
+
+
 def test_no_cors_by_default(client: httpx.Client) -> None:
     answer = client.get("/health", headers={"origin": "https://ui.example"})
     assert "access-control-allow-origin" not in answer.headers

@@ -170,6 +170,26 @@ def test_a_chunk_out_of_order_is_409_with_the_expected_offset(client: httpx.Clie
     problem(client.patch(f"/v1/blobs/uploads/{upload}", content=b"x"), 422, "invalid_parameter", "Content-Range")
     problem(client.patch(f"/v1/blobs/uploads/{upload}", content=b"x", headers={"Content-Range": "bytes 9-1/*"}),
             422, "invalid_parameter", "Content-Range")
+    # A superscript two (Latin-1 "²"): str.isdigit() says yes, int() refuses it.
+    problem(client.patch(f"/v1/blobs/uploads/{upload}", content=b"x", headers={"Upload-Offset": b"\xb2"}),
+            422, "invalid_parameter", "Upload-Offset")
+
+
+def test_a_blob_read_again_is_not_modified(client: httpx.Client) -> None:
+    put(client)
+    for method in ("GET", "HEAD"):
+        first = client.request(method, f"/v1/blobs/{DIGEST}")
+        assert first.headers["etag"] == f'"{DIGEST}"'
+        again = client.request(method, f"/v1/blobs/{DIGEST}",
+                               headers={"If-None-Match": first.headers["etag"], "Range": "bytes=0-9"})
+        assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", first.headers["etag"])
+
+
+def test_a_missing_blob_answers_head_as_get_would(client: httpx.Client) -> None:
+    missing = client.head(f"/v1/blobs/{OTHER}")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert client.head("/v1/blobs/sha256:XYZ").status_code == 422
 
 
 def test_a_chunk_larger_than_the_chunk_limit_is_413(client: httpx.Client) -> None:

@@ -18,17 +18,22 @@ from __future__ import annotations
 SPACE = r"[\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 # Lowercase letters, digits, '.', '_' and '-', starting with a letter or digit: a namespace,
-# the name within it, and a username.
+# the name within it, a username and a signer's name.
 NAME_PART = r"[a-z0-9][a-z0-9._-]{0,63}"
 NAME = rf"(?:{NAME_PART}/)?{NAME_PART}"
 """``namespace/name``, or ``name`` in the default namespace."""
 USERNAME = NAME_PART
+SIGNER = NAME_PART
 # Alias names start with a letter so that they never read as a version or a range (a lone "x"
 # is the wildcard range, not an alias; "latest" is implicit).
 ALIAS = r"[a-z][a-z0-9._-]{0,63}"
 NOT_ALIASES = ("x",)
 
 DIGEST = r"sha256:[0-9a-f]{64}"
+# A file of a multi-file version (domain.paths, which also refuses two paths naming one file):
+# relative, "/" between segments, none empty, "." or "..", no backslash nor control character.
+_PATH_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\x00-\x1f\x7f]+"
+FILE_PATH = rf"{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*"
 # The start of a digest that a reference may give instead of all of it, as git takes short hashes.
 MIN_PREFIX_HEX = 12
 DIGEST_PREFIX = rf"sha256:[0-9a-f]{{{MIN_PREFIX_HEX},63}}"

@@ -165,6 +165,15 @@ def _flatten_routes(app: FastAPI) -> None:
     app.router.routes[:] = flat
 
 
+# What a browser on an allowed origin may send and read: the headers the routes take (If-Match
+# moves an alias; Range, Content-Range and Upload-Offset are the blob routes') and answer.
+CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Accept", "If-None-Match", "If-Match", "X-Request-ID",
+                        "Range", "Content-Range", "Upload-Offset"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy",
+                        "Content-Range", "Accept-Ranges", "Upload-Offset", "Range"]
+
+
 def cors_origins(settings: Settings) -> list[str]:
     return [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
 
@@ -174,9 +183,8 @@ def _middleware(settings: Settings) -> list[Middleware]:
     origins = cors_origins(settings)
     if origins:
         stack.append(Middleware(
-            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Accept", "If-None-Match", "X-Request-ID"],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"], max_age=600,
+            CORSMiddleware, allow_origins=origins, allow_methods=CORS_METHODS, allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS, max_age=600,
         ))
     # Blob bytes are opaque (and mostly compressed already): never gzipped on the way out.
     stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=5,

@@ -16,19 +16,21 @@ Blob bodies have their own limits (``max_blob_bytes``, ``blob_chunk_bytes``), no
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, get_services, run_read, run_service
-from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.encoding import OCTETS, RegistryRoute, etag_matches, respond
 from llm_registry.api.rest.errors import problem_response
 from llm_registry.api.rest.params import KindsPath, NamePath, NamespacePath, VersionPath, version_reference
 from llm_registry.api.rest.streams import consume_body, stream_file, too_large
+from llm_registry.domain import patterns
 from llm_registry.errors import ConflictError, ValidationError
 from llm_registry.integrity.interfaces import UploadInfo
 from llm_registry.integrity.models import Blob, PullPlan, UploadSession
@@ -37,15 +39,74 @@ from llm_registry.settings import Settings
 
 router = APIRouter(route_class=RegistryRoute, tags=["blobs"])
 
-DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+DIGEST_PATTERN = patterns.anchored(patterns.DIGEST)
+# ``/v1/blobs/{digest:blob}``: any segment but ``uploads``, whose path is the sessions' own (a
+# malformed digest still answers 422 ``invalid_parameter``; ``PUT /v1/blobs/uploads``, 405).
+BLOB_PATH = "/v1/blobs/{digest:blob}"
 DigestPath = Annotated[str, Path(pattern=DIGEST_PATTERN, description="`sha256:` and 64 hex digits")]
 UploadPath = Annotated[str, Path(pattern=r"^[0-9A-Z]{26}$", description="The id of an upload session")]
-DigestQuery = Annotated[str, Query(pattern=DIGEST_PATTERN, description="The digest the uploaded bytes must have")]
-OCTETS = "application/octet-stream"
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-_CONTENT_RANGE = re.compile(r"(?:bytes )?(\d+)-(\d+)(?:/(?:\d+|\*))?")
+DigestQuery = Annotated[str, Query(pattern=DIGEST_PATTERN, description="The digest of all the bytes of the session "
+                                   "(422 `digest_mismatch` otherwise)")]
+_NUMBER = "[0-9]{1,19}"
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+_CONTENT_RANGE = re.compile(r"(?:bytes )?([0-9]+)-([0-9]+)(?:/(?:[0-9]+|\*))?")
+_OFFSET = re.compile(r"[0-9]+")
 
-BLOB_PROBLEMS: responses.Responses = {**responses.WRITE}
+
+class BlobSegmentConvertor(Convertor[str]):
+    regex = "(?!uploads(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("blob", BlobSegmentConvertor())
+
+
+def _header(name: str, pattern: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string", "pattern": pattern}}
+
+
+def _bytes_body(description: str) -> dict[str, Any]:
+    return {"requestBody": {"required": False, "description": description,
+                            "content": {OCTETS: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+_RANGE_HEADER = _header("Range", f"^bytes=(?:{_NUMBER}-(?:{_NUMBER})?|-{_NUMBER})$",
+                        "One range of bytes: `bytes=FIRST-[LAST]` or `bytes=-SUFFIX` (206); 416 when it is "
+                        "outside the blob")
+_CHUNK_HEADERS = [
+    _header("Content-Range", f"^(?:bytes )?{_NUMBER}-{_NUMBER}(?:/(?:{_NUMBER}|\\*))?$",
+            "Where the chunk goes: `bytes FIRST-LAST/*`, FIRST the session's offset and LAST at least "
+            "FIRST (422 otherwise); or give `Upload-Offset`"),
+    _header("Upload-Offset", f"^{_NUMBER}$", "Where the chunk goes (the session's offset; 409 `invalid_offset` "
+            "otherwise), when no `Content-Range` says it"),
+]
+_BLOB_HEADERS = {
+    "Content-Length": {"description": "The blob's size in bytes", "schema": {"type": "string"}},
+    "Accept-Ranges": {"description": "`bytes`: a `Range` is answered", "schema": {"type": "string"}},
+    "ETag": {"description": "The blob's digest, quoted: send it in `If-None-Match`", "schema": {"type": "string"}},
+}
+_SESSION_HEADERS = {
+    "Location": {"description": "The path of the session", "schema": {"type": "string"}},
+    "Upload-Offset": {"description": "The bytes the session has: the next chunk starts there",
+                      "schema": {"type": "string"}},
+    "Range": {"description": "The same as `0-LAST` (inclusive), as OCI clients read it", "schema": {"type": "string"}},
+}
+_BLOB_LOCATION = {"Location": {"description": "The path of the blob", "schema": {"type": "string"}}}
+_TOO_LARGE: responses.Responses = {413: responses.problem(
+    "The body is larger than the server's `max_blob_bytes` (a blob) or `blob_chunk_bytes` (a chunk) "
+    "(`payload_too_large`)")}
+BLOB_NOT_FOUND: responses.Responses = {404: responses.problem("No such blob (`blob_not_found`)")}
+UPLOAD_NOT_FOUND: responses.Responses = {404: responses.problem(
+    "No such upload session of the caller's (`upload_not_found`)")}
+OFFSET_CONFLICT: responses.Responses = {409: responses.problem(
+    "The chunk does not start where the session stands (`invalid_offset`): the expected offset is in "
+    "`details.offset` and `Upload-Offset`", headers=("Upload-Offset",))}
 
 
 def _settings(request: Request) -> Settings:
@@ -75,17 +136,27 @@ def _blob(request: Request, blob: Blob, created: bool) -> Response:
     return respond(request, blob, status_code=201 if created else 200, headers={"Location": f"/v1/blobs/{blob.digest}"})
 
 
-@router.head("/v1/blobs/{digest}", responses={404: {"description": "Not stored"}}, name="head_blob")
+def _not_modified(request: Request, etag: str) -> Response | None:
+    """304 when ``If-None-Match`` names the blob's tag (before any ``Range``, as RFC 9110 orders)."""
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return None
+
+
+@router.head(BLOB_PATH, response_class=Response, name="head_blob", responses={
+    200: {"description": "Stored: its size as `Content-Length` (no body)", "headers": _BLOB_HEADERS},
+    304: {"description": "Not modified: `If-None-Match` matched the `ETag`"},
+    **BLOB_NOT_FOUND})
 async def head_blob(
     request: Request, digest: DigestPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
 ) -> Response:
-    """Whether the blob is stored: 200 with its size as ``Content-Length``, else 404 (no body)."""
-    info = await run_read(request, services.blobs.find, digest)
-    if info is None:
-        return Response(status_code=404)
-    return Response(status_code=200, headers={"Content-Length": str(info.size), "Accept-Ranges": "bytes",
-                                              "Content-Type": OCTETS, "ETag": f'"{digest}"'})
+    """Whether the blob is stored: 200 with its size as ``Content-Length``, else 404 (headers only)."""
+    info = await run_read(request, services.blobs.get, digest)
+    etag = f'"{digest}"'
+    return _not_modified(request, etag) or Response(
+        status_code=200, headers={"Content-Length": str(info.size), "Accept-Ranges": "bytes", "Content-Type": OCTETS,
+                                  "ETag": etag})
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -107,17 +178,26 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
-@router.get("/v1/blobs/{digest}", response_class=Response, responses={
-    200: {"content": {OCTETS: {}}, "description": "The blob's bytes"},
-    206: {"content": {OCTETS: {}}, "description": "The bytes of the `Range` asked for"},
-    416: {"description": "The range is outside the blob (`range_not_satisfiable`)"},
-    **responses.READ}, name="get_blob")
+_BINARY = {OCTETS: {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.get(BLOB_PATH, response_class=Response, name="get_blob", openapi_extra={"parameters": [_RANGE_HEADER]},
+            responses={
+    200: {"content": _BINARY, "description": "The blob's bytes", "headers": _BLOB_HEADERS},
+    206: {"content": _BINARY, "description": "The bytes of the `Range` asked for", "headers": {
+        "Content-Range": {"description": "`bytes FIRST-LAST/SIZE`", "schema": {"type": "string"}}}},
+    416: responses.problem("The range is outside the blob, or not one this server answers (`range_not_satisfiable`):"
+                           " `Content-Range: bytes */SIZE`"),
+    **BLOB_NOT_FOUND})
 async def get_blob(
     request: Request, digest: DigestPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
 ) -> Response:
     """The blob's bytes, streamed; ``Range: bytes=FIRST-[LAST]`` (or ``bytes=-SUFFIX``) answers 206."""
     info = await run_read(request, services.blobs.get, digest)
+    not_modified = _not_modified(request, f'"{digest}"')
+    if not_modified is not None:
+        return not_modified
     wanted = _byte_range(request.headers.get("range"), info.size)
     first, last = wanted if wanted is not None else (0, info.size - 1)
     handle = await run_read(request, services.blobs.open, digest, offset=first)
@@ -129,7 +209,10 @@ async def get_blob(
                              headers=headers, media_type=OCTETS)
 
 
-@router.put("/v1/blobs/{digest}", response_model=Blob, status_code=201, responses=BLOB_PROBLEMS, name="put_blob")
+@router.put(BLOB_PATH, response_model=Blob, status_code=201, name="put_blob",
+            openapi_extra=_bytes_body("The blob's bytes: their sha256 is `digest` (422 `digest_mismatch` otherwise)"),
+            responses={200: {"model": Blob, "description": "The blob was stored already", "headers": _BLOB_LOCATION},
+                       201: {"description": "Stored", "headers": _BLOB_LOCATION}, **_TOO_LARGE})
 async def put_blob(
     request: Request, digest: DigestPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -147,8 +230,8 @@ async def put_blob(
     return _blob(request, blob, created)
 
 
-@router.post("/v1/blobs/uploads", response_model=UploadSession, status_code=202,
-             responses=responses.READ, name="start_upload")
+@router.post("/v1/blobs/uploads", response_model=UploadSession, status_code=202, name="start_upload",
+             responses={202: {"description": "The session, empty", "headers": _SESSION_HEADERS}})
 async def start_upload(
     request: Request, context: RequestContext = Depends(get_context), services: Services = Depends(get_services),
 ) -> Response:
@@ -157,8 +240,8 @@ async def start_upload(
     return _session(request, info)
 
 
-@router.get("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, responses=responses.READ,
-            name="get_upload")
+@router.get("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, name="get_upload",
+            responses={200: {"description": "The session", "headers": _SESSION_HEADERS}, **UPLOAD_NOT_FOUND})
 async def get_upload(
     request: Request, upload_id: UploadPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -179,7 +262,7 @@ def _chunk_offset(request: Request) -> int | None:
         return int(found[1])
     offset = request.headers.get("upload-offset")
     if offset is not None:
-        if not offset.strip().isdigit():
+        if not _OFFSET.fullmatch(offset.strip()):
             raise ValidationError(f"malformed Upload-Offset {offset!r}", code="invalid_parameter",
                                   field="Upload-Offset")
         return int(offset)
@@ -220,8 +303,10 @@ def _offset_conflict(request: Request, conflict: _OffsetConflict) -> Response:
                             field=error.field, details=error.details, headers=conflict.headers)
 
 
-@router.patch("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, status_code=202,
-              responses=BLOB_PROBLEMS, name="append_upload")
+@router.patch("/v1/blobs/uploads/{upload_id}", response_model=UploadSession, status_code=202, name="append_upload",
+              openapi_extra={"parameters": _CHUNK_HEADERS, **_bytes_body("The chunk's bytes")},
+              responses={202: {"description": "The session, the chunk added", "headers": _SESSION_HEADERS},
+                         **UPLOAD_NOT_FOUND, **OFFSET_CONFLICT, **_TOO_LARGE})
 async def append_upload(
     request: Request, upload_id: UploadPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -240,8 +325,11 @@ async def append_upload(
     return _session(request, info)
 
 
-@router.put("/v1/blobs/uploads/{upload_id}", response_model=Blob, status_code=201, responses=BLOB_PROBLEMS,
-            name="finish_upload")
+@router.put("/v1/blobs/uploads/{upload_id}", response_model=Blob, status_code=201, name="finish_upload",
+            openapi_extra={"parameters": _CHUNK_HEADERS, **_bytes_body("The last chunk, if any")},
+            responses={200: {"model": Blob, "description": "The blob was stored already", "headers": _BLOB_LOCATION},
+                       201: {"description": "Stored", "headers": _BLOB_LOCATION},
+                       **UPLOAD_NOT_FOUND, **OFFSET_CONFLICT, **_TOO_LARGE})
 async def finish_upload(
     request: Request, upload_id: UploadPath, digest: DigestQuery, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -263,7 +351,7 @@ async def finish_upload(
 
 
 @router.delete("/v1/blobs/uploads/{upload_id}", status_code=204, response_class=Response,
-               responses=responses.READ, name="cancel_upload")
+               responses=UPLOAD_NOT_FOUND, name="cancel_upload")
 async def cancel_upload(
     request: Request, upload_id: UploadPath, context: RequestContext = Depends(get_context),
     services: Services = Depends(get_services),
@@ -274,7 +362,9 @@ async def cancel_upload(
 
 
 @router.get("/v1/{kinds}/{namespace}/{name}/versions/{version}/files", response_model=PullPlan,
-            responses={**responses.READ, 403: {"description": "The trust policy refuses the pull (`policy_denied`)"}},
+            responses={**responses.READ, 403: responses.problem(
+                "The credentials do not allow this (`forbidden`), or the trust policy refuses the pull "
+                "(`policy_denied`)")},
             name="get_version_files")
 async def get_version_files(
     request: Request, kinds: KindsPath, namespace: NamespacePath, name: NamePath, version: VersionPath,

@@ -27,6 +27,7 @@ from starlette.types import Scope
 
 JSON = "application/json"
 MSGPACK = "application/msgpack"
+OCTETS = "application/octet-stream"  # blob bytes, never negotiated
 MSGPACK_TYPES = frozenset({MSGPACK, "application/x-msgpack", "application/vnd.msgpack"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -3,7 +3,7 @@ answers that FastAPI cannot see.
 
 FastAPI knows each route's parameters, body and main answer. What the rest of the app adds is
 declared here, once, from the same tables the app runs on: the problems every route can answer
-(422, 503, and 413/415 where a body is read), the refusals of authentication, authorization and
+(422, 503, and 413/415 where a JSON or MessagePack body is read), the refusals of authentication, authorization and
 rate limiting (from ``security.ROUTE_PERMISSIONS`` and the app's settings), 304 and ``ETag`` on
 reads, MessagePack beside JSON wherever content negotiation offers it, the headers the app sets,
 the patterns of the domain's rules (``domain.patterns``), each kind's spec schema, and the links
@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from llm_registry.api.rest.encoding import JSON, MSGPACK
+from llm_registry.api.rest.encoding import JSON, MSGPACK, OCTETS
 from llm_registry.api.rest.errors import PROBLEM_MEDIA_TYPE, Problem
 from llm_registry.api.rest.links import LINKS
 from llm_registry.api.rest.responses import PROBLEM_SCHEMA, problem
@@ -134,8 +134,10 @@ def _complete_operation(operation: Operation, method: str, permission: str, secu
     charged = security is not None and permission != PUBLIC
     _add(responses, GENERAL)
     if "requestBody" in operation:
-        _add(responses, BODY)
-        _offer_msgpack(operation["requestBody"].get("content", {}))
+        body = operation["requestBody"].get("content", {})
+        # Blob bytes (api/rest/blobs.py) are taken whatever their type, to limits of their own.
+        _add(responses, BODY if list(body) != [OCTETS] else {})
+        _offer_msgpack(body)
     if charged:
         _add(responses, ACCESS if permission != AUTHENTICATED else {"401": ACCESS["401"]})
         _add(responses, {"429": THROTTLED})

@@ -27,11 +27,11 @@ CURSOR_PATTERN = "^[A-Za-z0-9_=-]*$"
 
 # The first path segments under /v1 that name a resource of their own, never a kind's
 # collection: ``/v1/{kinds}`` does not match them, so that a method such a path lacks answers
-# 405 (with the methods it has), not 422 for an unknown kind. tests/api/test_http.py keeps
+# 405 (with the methods it has), not 422 for an unknown kind. tests/api/test_contract.py keeps
 # this list whole.
 RESERVED_SEGMENTS = (
-    "api-keys", "assets", "audit", "auth", "batch", "events", "impact", "lineage", "lock", "namespace-grants",
-    "resolve", "search", "users", "verify",
+    "api-keys", "assets", "audit", "auth", "batch", "blobs", "events", "impact", "lineage", "lock",
+    "namespace-grants", "resolve", "search", "signers", "users", "verify",
 )
 
 

@@ -37,7 +37,7 @@ RULES: dict[str, dict[str, Schema]] = {
         "annotations": {**_ANNOTATIONS, "additionalProperties": {"type": "string", "maxLength": 4096}},
     },
     "Content": {"digest": pattern(patterns.DIGEST), "uri": {"pattern": "^(?:s3|hf|https?|gs|file)://"}},
-    "FileEntry": {"digest": pattern(patterns.DIGEST)},
+    "FileEntry": {"digest": pattern(patterns.DIGEST), "path": pattern(patterns.FILE_PATH)},
     "Dependency": {"ref": pattern(REFERENCE_PATTERN)},
     "LabelPatch": {
         # "" clears the license, as null does.
@@ -51,6 +51,7 @@ RULES: dict[str, dict[str, Schema]] = {
     "NewUser": {"username": {**pattern(patterns.USERNAME), "not": {"enum": sorted(RESERVED_USERNAMES)}},
                 "password": {"minLength": 8}},
     "UserPatch": {"password": {"minLength": 8}},
+    "NewSigner": {"name": pattern(patterns.SIGNER)},
     "PasswordChange": {"new_password": {"minLength": 8}},
 }
 _NULL = {"type": "null"}

@@ -39,7 +39,8 @@ def search(
     kind: Annotated[str | None, Query(max_length=16, description="Only this kind",
                                       json_schema_extra={"enum": [kind.value for kind in Kind]})] = None,
     sort: Annotated[Sort | None, Query(description="Default: relevance with q, else created; relevance needs q "
-                                       "(422 otherwise)")] = None,
+                                       "(422 otherwise); a cursor goes on with the sort it came from (422 "
+                                       "`invalid_cursor` with another)")] = None,
     facets: Annotated[list[str], Query(
         max_length=MAX_FACETS,
         description=f"Fields to count values of (repeat, or comma-separated; at most {MAX_FACETS})",

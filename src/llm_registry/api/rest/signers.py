@@ -12,13 +12,17 @@ from starlette.responses import Response
 from llm_registry.api.rest import responses
 from llm_registry.api.rest.context import RequestContext, get_context, run_read, run_service
 from llm_registry.api.rest.encoding import RegistryRoute, respond
+from llm_registry.api.rest.params import rule
 from llm_registry.api.rest.trust import get_trust
+from llm_registry.domain import patterns
 from llm_registry.domain.pages import Page
 from llm_registry.integrity.trust.models import Signer
 from llm_registry.integrity.trust.services import TrustService
 
 router = APIRouter(route_class=RegistryRoute, tags=["signers"])
-SignerPath = Annotated[str, Path(max_length=64, description="The signer's name")]
+# The pattern is stated, not enforced here: the service answers its own 422 ``invalid_name``.
+SignerPath = Annotated[str, Path(max_length=64, description="The signer's name",
+                                 json_schema_extra=rule(patterns.SIGNER))]
 
 
 class NewSigner(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from llm_registry.assets.context import AssetContext
+from llm_registry.domain import patterns
 from llm_registry.domain.access import Actor
 from llm_registry.domain.ids import new_id
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
@@ -14,7 +15,7 @@ from llm_registry.integrity.trust.interfaces import SignerRow, TrustReader, Trus
 from llm_registry.integrity.trust.models import Signer
 
 MANAGE = "signers:manage"
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_NAME = re.compile(patterns.SIGNER)
 
 
 def signer_of(row: SignerRow) -> Signer:
