@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,6 +32,9 @@ from llm_registry.events.models import Event
 from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json, translate
 from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
+
+if TYPE_CHECKING:
+    from llm_registry.assets.store_sql_batch import BatchedTransaction
 
 _VERSION_FIELDS = [col.name for col in versions.c]
 _JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
@@ -65,6 +68,8 @@ class Statements:
         def c(statement: Any) -> CompiledStatement:
             return CompiledStatement(statement, dialect)
 
+        # Versions by any condition (batch reads), as the rows _version_row reads.
+        self.version_base = base
         self.asset_by_name = c(sa.select(assets).where(by_name))
         self.version_by_key = c(base.where(by_name, versions.c.version_key == _P("key")))
         self.version_by_id = c(base.where(versions.c.id == _P("id")))
@@ -182,6 +187,13 @@ class SqlTransaction:
         self._savepoints = 0
         # Transaction-scoped locks this transaction holds (taken once, kept until it ends).
         self.locks: set[object] = set()
+
+    def batched(self) -> BatchedTransaction:
+        """This transaction, holding the inserts of registrations until they are written per
+        table (see ``store_sql_batch``)."""
+        from llm_registry.assets.store_sql_batch import BatchedTransaction
+
+        return BatchedTransaction(self)
 
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:

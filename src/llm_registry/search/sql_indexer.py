@@ -106,11 +106,11 @@ class SqlSearchIndexer:
         }
         tsv = self.tsv_expression()
         text = {} if tsv is None else {"tsv": tsv}
-        # Many documents at once (bulk loads): RETURNING with executemany ("insertmanyvalues")
-        # gives the ids back in parameter order.
-        self._insert_many = d.insert().values({**document, **text}).returning(d.c.doc_id, sort_by_parameter_order=True)
         self._statements: dict[str, Any] = {
             "insert": d.insert().values({**document, **text}).returning(d.c.doc_id),
+            # Many documents at once (batches): their ids taken first (new_doc_ids), then one
+            # executemany, which the drivers run without a result to read per row.
+            "insert_with_id": d.insert().values({"doc_id": _P("doc_id"), **document, **text}),
             "update": d.update()
             .where(d.c.version_id == _P("for_version"))
             .values(
@@ -154,6 +154,10 @@ class SqlSearchIndexer:
         return self._writes
 
     # ------------------------------------------------------------ dialect hooks
+    def new_doc_ids(self, connection: sa.Connection, count: int) -> list[int]:
+        """``count`` unused document ids, ascending, for the documents a transaction inserts."""
+        raise NotImplementedError
+
     def tsv_expression(self) -> Any:
         """The value of ``tsv`` from the bound texts (None where another table holds the text)."""
         return None
@@ -192,7 +196,10 @@ class SqlSearchIndexer:
         if len(values) == 1:
             doc_ids = [w["insert"].fetch(connection, self._encoded(values[0]))[0][0]]
         else:
-            doc_ids = list(connection.execute(self._insert_many, values).scalars())
+            doc_ids = self.new_doc_ids(connection, len(values))
+            w["insert_with_id"].execute_many(
+                connection, [{**self._encoded(v), "doc_id": i} for v, i in zip(values, doc_ids, strict=True)]
+            )
         self.write_texts(connection, list(zip(doc_ids, texts, flags, strict=True)))
         changes: list[tuple[int, bool]] = []
         for (row, _), doc_id, flag in zip(items, doc_ids, flags, strict=True):

@@ -24,6 +24,17 @@ def _weighted(name: str, weight: str) -> Any:
 class PostgresSearchIndex(SqlSearchIndex):
     backend = "postgresql"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._statements["new_doc_ids"] = sa.text(
+            "SELECT nextval(pg_get_serial_sequence('search_documents', 'doc_id')) FROM generate_series(1, :count)"
+        )
+
+    def new_doc_ids(self, connection: sa.Connection, count: int) -> list[int]:
+        # One round trip for the ids of every document of a batch, from the column's own sequence.
+        rows = self.writes(connection)["new_doc_ids"].fetch(connection, {"count": count})
+        return sorted(int(doc_id) for (doc_id,) in rows)
+
     def tsv_expression(self) -> Any:
         return (
             _weighted("name_text", "A")
