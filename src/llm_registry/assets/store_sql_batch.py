@@ -295,18 +295,18 @@ class BatchedTransaction(SqlTransaction):
         new_assets, new_versions, label_revisions, dependencies_, edges, events = parts
         connection, sql = self.connection, self.sql
         if new_assets:
-            sql.insert_asset.execute_many(connection, new_assets)
+            sql.bulk_assets.execute(connection, new_assets)
         if new_versions:
-            sql.insert_version.execute_many(connection, new_versions)
+            sql.bulk_versions.execute(connection, new_versions)
         if label_revisions:
-            sql.insert_label_revision.execute_many(connection, label_revisions)
+            sql.bulk_label_revisions.execute(connection, label_revisions)
         if dependencies_:
-            sql.insert_dependency.execute_many(connection, dependencies_)
+            sql.bulk_dependencies.execute(connection, dependencies_)
         if edges:
-            sql.insert_edge.execute_many(connection, edges)
+            sql.bulk_edges.execute(connection, edges)
         if events:
             self.inner.before_event()
-            sql.insert_event.execute_many(connection, events)
+            sql.bulk_events.execute(connection, events)
         for rows, written in zip(held.lists(), parts, strict=True):
             del rows[: len(written)]
 
