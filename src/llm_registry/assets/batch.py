@@ -12,9 +12,10 @@ makes the batch write what it holds before going on.
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from llm_registry.assets.interfaces import BatchWriter, PinTarget
@@ -70,7 +71,8 @@ class BatchRegistration:
             raise ValidationError("offset must not be negative", code="invalid_parameter", field="offset")
         pending = enumerate(manifests, start=offset)
         while chunk := list(itertools.islice(pending, batch_size)):
-            items.extend(self._batch(chunk, actor, continue_on_error))
+            with _collector_paused():
+                items.extend(self._batch(chunk, actor, continue_on_error))
             if progress is not None:
                 progress(len(chunk))
         return BatchResult.of(items)
@@ -144,6 +146,22 @@ class BatchRegistration:
             if context.search_index is not None:
                 context.search_index.index_versions(writer, indexing)
         return written
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one batch. A batch allocates some fifty objects
+    per document and keeps them until it commits; each full collection walks all of them and
+    finds nothing to free (they hold no cycles), a quarter of a batch's time. Reference counting
+    still frees everything as usual; collections resume after the batch."""
+    if not gc.isenabled():  # another batch (or the application) paused it: leave it to them
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _prefetch(writer: BatchWriter, documents: list[PreparedDocument]) -> None:
