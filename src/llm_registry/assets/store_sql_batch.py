@@ -111,15 +111,19 @@ class BatchedTransaction(SqlTransaction):
             found_versions = {(v.asset_id, v.version_key): v for v in map(_version_row, rows)}
             for pair in chunk:
                 self._versions[pair] = found_versions.get(pair)
-        existing = sorted({row.id for row in self._assets.values() if row is not None} - self._depended_on.keys())
-        for chunk in _chunks(existing):
+        existing = {row.id for row in self._assets.values() if row is not None} - self._new_assets.keys()
+        self._read_dependents(sorted(existing - self._depended_on.keys()))
+
+    def _read_dependents(self, asset_ids: Sequence[str]) -> None:
+        """Whether an edge leads to each of ``asset_ids``, as the database says now."""
+        for chunk in _chunks(asset_ids):
             targets = set(
                 self.connection.execute(
                     sa.select(asset_edges.c.to_asset_id).distinct().where(asset_edges.c.to_asset_id.in_(chunk))
                 ).scalars()
             )
             for asset_id in chunk:
-                self._depended_on[asset_id] = asset_id in targets
+                self._depended_on[asset_id] = asset_id in targets or self._depended_on.get(asset_id, False)
 
     # ------------------------------------------------------------------ reads
     def find_asset(self, kind: Kind, name: AssetName) -> AssetRow | None:
@@ -352,7 +356,15 @@ class BatchedTransaction(SqlTransaction):
 
     # ----------------------------------------------------- locks: the inner's
     def lock_dependency_graph(self) -> None:
+        held = len(self.inner.locks)
         self.inner.lock_dependency_graph()
+        if len(self.inner.locks) > held:
+            # Taken just now (PostgreSQL): edges other writers committed since the bulk read
+            # count for the cycle checks from here on, so read again what the database says.
+            edge_targets = {target for _, target in self._edges}
+            for asset_id in self._depended_on:
+                self._depended_on[asset_id] = asset_id in edge_targets
+            self._read_dependents(sorted(self._depended_on.keys() - self._new_assets.keys()))
 
     def lock_asset(self, asset_id: str) -> bool:
         return self.inner.lock_asset(asset_id)
