@@ -6,7 +6,11 @@
 
 Registers N versions (each with 2 dependencies, 3 tags and a ~500-byte spec), one
 transaction per registration, then looks them up by exact reference, by range and by
-alias. Prints one JSON object per backend with ops/s and p50/p99 latency in ms.
+alias. Then registers the same N versions on a second, freshly seeded registry with
+``register_many`` (a transaction per ``--batch-size``), and on SQLite inserts the rows that
+batch wrote into a third copy with ``sqlite3`` alone, in one transaction (``executemany`` per
+table, same pragmas): the ceiling of any batch registration on this machine. Prints one JSON
+object per backend with ops/s and p50/p95/p99 latency in ms, and versions/s of the batch.
 """
 
 from __future__ import annotations
@@ -14,18 +18,22 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
 from llm_registry import Registry, Settings
+from llm_registry.storage.tables import metadata
 
 BASES = 20
 VERSIONS_PER_ASSET = 10
@@ -49,6 +57,7 @@ def _percentiles(samples: list[int]) -> dict[str, float]:
     return {
         "ops_per_s": round(len(samples) / total_s, 1),
         "p50_ms": round(ordered[len(ordered) // 2] / 1e6, 4),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] / 1e6, 4),
         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1e6, 4),
         "mean_ms": round(statistics.fmean(ordered) / 1e6, 4),
         "count": len(samples),
@@ -138,11 +147,91 @@ def run(location: str, backend: str, versions: int, lookups: int, seed: int) -> 
     }
 
 
+def batch(location: str, versions: int, batch_size: int) -> dict[str, Any]:
+    """``register_many`` of the versions of ``fine_tunes`` on a registry holding only the bases."""
+    with Registry.open(location, settings=Settings(), actor="bench") as registry:
+        register_bases(registry)
+        documents = fine_tunes(versions)
+        start = time.perf_counter()
+        result = registry.register_many(documents, batch_size=batch_size)
+        elapsed = time.perf_counter() - start
+    if result.created != versions:
+        raise SystemExit(f"register_many created {result.created} of {versions} versions")
+    return {"versions_per_s": round(versions / elapsed, 1), "batch_size": batch_size, "seconds": round(elapsed, 3)}
+
+
+# Tables the registry writes that sqlite3 must fill itself: FTS5 fills its shadow tables.
+_FTS_COLUMNS = ("rowid", "name", "tags", "description", "body", "state")
+
+
+def _added_rows(
+    seeded: sqlite3.Connection, loaded: sqlite3.Connection, table: str, columns: list[str], key: list[str]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of ``table`` that ``loaded`` holds and ``seeded`` does not: (new keys, changed rows)."""
+    select = f"SELECT {', '.join(columns)} FROM {table}"
+    before = set(seeded.execute(select))
+    positions = [columns.index(name) for name in key]
+    keys = {tuple(row[i] for i in positions) for row in before}
+    rows = [row for row in loaded.execute(select) if row not in before]
+    added = [row for row in rows if tuple(row[i] for i in positions) not in keys]
+    return added, [row for row in rows if tuple(row[i] for i in positions) in keys]
+
+
+def sqlite_ceiling(seeded: Path, loaded: Path, versions: int) -> dict[str, Any]:
+    """Insert the rows that the batch added to ``loaded`` (a copy of ``seeded`` once registered)
+    into another copy of ``seeded`` with sqlite3 alone, in one transaction, an ``executemany``
+    per table; rows it changed (pin counts) are replaced whole. Returns versions/s of that
+    transaction."""
+    plan: list[tuple[str, list[tuple[Any, ...]]]] = []
+    with sqlite3.connect(seeded) as before, sqlite3.connect(loaded) as after:
+        tables = [
+            (table.name, [c.name for c in table.c], [c.name for c in table.primary_key])
+            for table in metadata.sorted_tables
+        ]
+        for name, columns, key in [*tables, ("search_fts", list(_FTS_COLUMNS), ["rowid"])]:
+            added, changed = _added_rows(before, after, name, columns, key)
+            marks = ", ".join("?" * len(columns))
+            for verb, rows in (("INSERT", added), ("INSERT OR REPLACE", changed)):
+                if rows:
+                    plan.append((f"{verb} INTO {name} ({', '.join(columns)}) VALUES ({marks})", rows))
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "registry.db"
+        with sqlite3.connect(seeded) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        connection = sqlite3.connect(target, isolation_level=None)
+        try:
+            for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+                connection.execute(f"PRAGMA {pragma}")
+            start = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            for sql, rows in plan:
+                connection.executemany(sql, rows)
+            connection.execute("COMMIT")
+            elapsed = time.perf_counter() - start
+        finally:
+            connection.close()
+    return {"versions_per_s": round(versions / elapsed, 1), "rows": sum(len(rows) for _, rows in plan)}
+
+
+def sqlite_batch(versions: int, batch_size: int) -> dict[str, Any]:
+    """Batch registration on SQLite, beside sqlite3 inserting the same rows (the ceiling)."""
+    with tempfile.TemporaryDirectory() as folder:
+        seeded, loaded = Path(folder) / "seeded", Path(folder) / "loaded"
+        with Registry.open(str(seeded), settings=Settings(), actor="bench") as registry:
+            register_bases(registry)
+        shutil.copytree(seeded, loaded)
+        figures = batch(str(loaded), versions, batch_size)
+        figures["sqlite3_ceiling"] = sqlite_ceiling(seeded / "registry.db", loaded / "registry.db", versions)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--versions", type=int, default=10_000)
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=1000, help="documents per register_many transaction")
+    parser.add_argument("--no-batch", action="store_true", help="leave out batch registration")
     parser.add_argument("--postgres", metavar="URL", help="also run on a scratch database of this server")
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args(argv)
@@ -150,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             results.append(run(folder, "sqlite", args.versions, args.lookups, args.seed))
+        if not args.no_batch:
+            results[-1]["register_many"] = sqlite_batch(args.versions, args.batch_size)
     if args.postgres:
         name = f"llmr_bench_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(args.postgres, autocommit=True) as conn:
@@ -157,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             url = sa.make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
             results.append(run(url, "postgresql", args.versions, args.lookups, args.seed))
+            if not args.no_batch:
+                with psycopg.connect(args.postgres, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{name}"')
+                results[-1]["register_many"] = batch(url, args.versions, args.batch_size)
         finally:
             with psycopg.connect(args.postgres, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

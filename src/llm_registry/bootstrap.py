@@ -162,9 +162,10 @@ def build_services(
         # Alias moves ask the gate only where the policy asks anything (else no read is spent on it).
         context = dataclasses.replace(context, trust=trust if trust.policy.active else None)
         from llm_registry.assets.aliases import AliasService
+        from llm_registry.assets.batch import BatchRegistration
         from llm_registry.assets.changes import ChangeService
         from llm_registry.assets.reads import CatalogService
-        from llm_registry.assets.registration import BatchRegistration, RegistrationService
+        from llm_registry.assets.registration import RegistrationService
         from llm_registry.integrity.blobs import BlobService
 
         registration = RegistrationService(context)

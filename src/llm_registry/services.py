@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from llm_registry.assets.aliases import AliasService
+from llm_registry.assets.batch import BatchRegistration
 from llm_registry.assets.changes import ChangeService
 from llm_registry.assets.context import AssetContext
 from llm_registry.assets.reads import CatalogService
-from llm_registry.assets.registration import BatchRegistration, RegistrationService
+from llm_registry.assets.registration import RegistrationService
 from llm_registry.events.services import EventService
 from llm_registry.integrity.blobs import BlobService
 from llm_registry.lineage.services import LineageService

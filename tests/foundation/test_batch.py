@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 
 import pytest
+import sqlalchemy as sa
 
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
-from tests.foundation.conftest import Refuse, Scope, depends, make_refuse, model
+from llm_registry.storage.schema import asset_edges
+from tests.foundation.conftest import Refuse, Scope, depends, inspector, make_refuse, model
 
 
 @pytest.fixture
@@ -106,3 +108,76 @@ def test_progress_is_told_after_each_batch(scope: Scope) -> None:
     documents = [model(scope.name(f"p{i}")) for i in range(5)]
     scope.registry.register_many(documents, batch_size=2, progress=seen.append)
     assert seen == [2, 2, 1]
+
+
+def test_a_range_chooses_among_the_versions_the_batch_added_so_far(scope: Scope) -> None:
+    registry = scope.registry
+    base, digest = scope.name("base"), "sha256:" + "ab" * 32
+    documents = [
+        model(base, "1.0.0"),
+        model(scope.name("t1"), "1.0.0", dependencies=[depends(f"model:{base}@^1")]),
+        model(base, "1.1.0", content={"digest": digest}),
+        # The same constraint again, now choosing the version added in between.
+        model(scope.name("t2"), "1.0.0", dependencies=[depends(f"model:{base}@^1")]),
+        model(scope.name("t3"), "1.0.0", dependencies=[depends(f"model:{base}@1.0.0"),
+                                                       depends(f"model:{base}@{digest[:19]}"),
+                                                       depends(f"model:{base}@latest")]),
+        model(base, "1.1.0", content={"digest": digest}),  # the same document again: unchanged
+    ]
+    result = registry.register_many(documents)
+    assert [i.status for i in result.items] == ["created"] * 5 + ["unchanged"]
+    pins = {short: [p.version for p in registry.get(f"model:{scope.name(short)}@1.0.0").pins]
+            for short in ("t1", "t2", "t3")}
+    assert pins == {"t1": ["1.0.0"], "t2": ["1.1.0"], "t3": ["1.0.0", "1.1.0", "1.1.0"]}
+    assert registry.get(f"model:{base}@1.1.0").digest == digest == result.items[5].digest
+    assert [e.subject for e in scope.events()] == [item.ref for item in result.items[:5]]
+    assert registry.search(filter=f'namespace = "{scope.namespace}" AND name = "base"').items[0].version == "1.1.0"
+
+
+def test_a_version_twice_in_a_batch_with_other_fields_conflicts(scope: Scope, refuse_here: Refuse) -> None:
+    name = scope.name("twice")
+    documents = [model(name, "1.0.0"), model(scope.name("other"), "1.0.0"), model(name, "1.0.0", spec={"x": 1})]
+    refuse_here(functools.partial(scope.registry.register_many, documents), ConflictError, "version_conflict",
+                "documents[2].version")
+
+
+def test_a_cycle_closed_inside_a_batch_is_refused(scope: Scope, refuse_here: Refuse) -> None:
+    a, b = scope.name("a"), scope.name("b")
+    documents = [
+        model(a, "1.0.0"),
+        model(b, "1.0.0", dependencies=[depends(f"model:{a}@^1")]),
+        model(a, "2.0.0", dependencies=[depends(f"model:{b}@^1")]),  # a -> b -> a
+        model(scope.name("c"), "1.0.0"),
+    ]
+    error = refuse_here(functools.partial(scope.registry.register_many, documents), ValidationError,
+                        "dependency_cycle", "documents[2].dependencies")
+    assert "document 2" in error.message
+
+
+def test_continue_on_error_drops_all_of_a_document_that_failed_after_writing(scope: Scope) -> None:
+    # Checking the cycle makes the batch write what it holds; the failing document's own rows
+    # (its version of a new asset) must go, the earlier ones stay.
+    registry = scope.registry
+    a, b = scope.name("a"), scope.name("b")
+    documents = [
+        model(a, "1.0.0"),
+        model(b, "1.0.0", dependencies=[depends(f"model:{a}@^1")]),
+        model(a, "1.5.0", dependencies=[depends(f"model:{b}@^1")]),  # a cycle: fails
+        model(scope.name("c"), "1.0.0", dependencies=[depends(f"model:{a}@^1")]),
+        model(scope.name("d"), "1.0.0", dependencies=[depends(f"model:{scope.name('new')}@^1")]),  # not found
+        model(scope.name("e"), "1.0.0"),
+    ]
+    result = registry.register_many(documents, continue_on_error=True, batch_size=6)
+    assert [(i.status, (i.error or {}).get("code"), (i.error or {}).get("field")) for i in result.items] == [
+        ("created", None, None), ("created", None, None), ("failed", "dependency_cycle", "dependencies"),
+        ("created", None, None), ("failed", "dependency_not_found", "dependencies[0].ref"), ("created", None, None)]
+    assert [p.version for p in registry.get(f"model:{scope.name('c')}@1.0.0").pins] == ["1.0.0"]
+    assert [v.version for v in registry.versions(f"model:{a}").items] == ["1.0.0"]
+    assert [e.subject for e in scope.events()] == [result.items[i].ref for i in (0, 1, 3, 5)]
+    assert {h.ref for h in registry.search(filter=f'namespace = "{scope.namespace}"', all_versions=True).items} \
+        == {result.items[i].ref for i in (0, 1, 3, 5)}
+    # The failed document's graph edge (a -> b) went with it.
+    with inspector(registry).store.engine.connect() as connection:
+        edges = connection.execute(sa.select(asset_edges.c.to_asset_id).where(
+            asset_edges.c.from_asset_id == registry.asset(f"model:{a}").id)).all()
+    assert edges == []

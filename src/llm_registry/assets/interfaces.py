@@ -7,7 +7,7 @@ writers and commits everything (the change and its event) or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,6 +16,7 @@ from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 
 if TYPE_CHECKING:
+    from llm_registry.domain.references import Reference
     from llm_registry.events.models import Event
 
 
@@ -245,6 +246,35 @@ class AssetWriter(AssetReader, Protocol):
     def append_event(
         self, *, type: str, subject: str, asset: str | None, actor: str, at: str, payload: dict[str, Any]
     ) -> None: ...
+
+    def batched(self) -> BatchWriter:
+        """This transaction, holding registration inserts until ``flush`` writes them per table."""
+        ...
+
+
+class BatchWriter(AssetWriter, Protocol):
+    """A write transaction for batch registration: inserts are held and written in bulk by
+    ``flush``; reads answer as if every held row were written."""
+
+    def prefetch(
+        self, names: Sequence[tuple[Kind, AssetName]], versions_of: Sequence[tuple[Kind, AssetName, str]]
+    ) -> None:
+        """Read in bulk the assets ``names`` and the versions ``versions_of`` (kind, name, version key)."""
+        ...
+
+    def pin_target(
+        self, choose: Callable[[Reference, str, str], PinTarget], ref: Reference, code: str, field: str
+    ) -> PinTarget:
+        """``choose(ref, code, field)``, remembered until the batch adds a version to its asset."""
+        ...
+
+    def document(self) -> AbstractContextManager[None]:
+        """One document: when it fails, nothing it held or wrote stays."""
+        ...
+
+    def flush(self) -> None:
+        """Write every held row."""
+        ...
 
 
 class VersionStore(Protocol):

@@ -4,15 +4,14 @@ is a conflict; a registration that would close a dependency cycle is refused."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
-from llm_registry.assets.interfaces import AssetRow, AssetWriter, DependencyRow, VersionRow
-from llm_registry.assets.models import MAX_BATCH, BatchItem, BatchResult, Manifest, Status, VersionDocument
+from llm_registry.assets.interfaces import AssetRow, AssetWriter, DependencyRow, PinTarget, VersionRow
+from llm_registry.assets.models import Manifest, Status, VersionDocument
 from llm_registry.assets.resolution import get_pin_target
 from llm_registry.assets.validation import validate_spec
 from llm_registry.domain.access import Actor
@@ -21,16 +20,12 @@ from llm_registry.domain.ids import new_id
 from llm_registry.domain.names import AssetName, parse_name
 from llm_registry.domain.references import Reference
 from llm_registry.domain.versions import Version, parse_version, sort_key, version_key
-from llm_registry.errors import (
-    ConcurrentWriteError,
-    ConflictError,
-    RegistryError,
-    ValidationError,
-    error_class_for_code,
-)
+from llm_registry.errors import ConcurrentWriteError, ConflictError, ValidationError
 from llm_registry.events.models import EventType
 
 _Indexing = tuple[VersionRow, list[str]]  # a new version and the asset ids it pins
+# The version a dependency pins: (its reference, the error code and field when none matches).
+PinChooser = Callable[[Reference, str, str], PinTarget]
 # A concurrent writer (another process, or another PostgreSQL connection) that inserts the
 # same asset or version first makes ours fail on a unique key: running again sees its row.
 _ATTEMPTS = 3
@@ -83,19 +78,30 @@ class RegistrationService:
         for attempt in range(_ATTEMPTS):
             try:
                 with self.context.store.write() as tx:
-                    document, created, _ = self.register_in(tx, prepared, actor)
-                    return document, created
+                    row, created, _ = self.register_in(tx, prepared, actor)
+                return documents.to_document(row), created
             except ConcurrentWriteError:
                 if attempt == _ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
     def register_in(
-        self, tx: AssetWriter, prepared: PreparedDocument, actor: Actor, *, index: bool = True
-    ) -> tuple[VersionDocument, bool, _Indexing | None]:
+        self,
+        tx: AssetWriter,
+        prepared: PreparedDocument,
+        actor: Actor,
+        *,
+        index: bool = True,
+        choose_pin: PinChooser | None = None,
+    ) -> tuple[VersionRow, bool, _Indexing | None]:
         """Register ``prepared`` inside the write transaction ``tx`` (which commits or rolls back
-        everything it holds): (document, created, what the search index still needs when
-        ``index`` is false and the version is new)."""
+        everything it holds): (the version's row, created, what the search index still needs
+        when ``index`` is false and the version is new). ``choose_pin`` chooses the version of
+        each dependency (default: ``get_pin_target`` on ``tx``)."""
+        if choose_pin is None:
+            def choose_pin(ref: Reference, code: str, field: str) -> PinTarget:
+                return get_pin_target(tx, ref, code=code, field=field)
+
         parsed = prepared.manifest
         kind = parsed.kind
         name = prepared.name
@@ -103,7 +109,7 @@ class RegistrationService:
         existing = tx.find_version(kind, name, key)
         if existing is not None:
             if existing.document_digest == prepared.document_digest and existing.version == parsed.version:
-                return documents.to_document(existing), False, None
+                return existing, False, None
             raise ConflictError(
                 f"{kind.value}:{name}@{existing.version} is already registered with different immutable fields"
                 " (spec, content, dependencies, provenance or build metadata); register a new version",
@@ -113,7 +119,7 @@ class RegistrationService:
         pins: list[dict[str, Any]] = []
         dependency_rows: list[DependencyRow] = []
         for position, (ref, declared) in enumerate(zip(prepared.dependency_refs, parsed.dependencies, strict=True)):
-            target = get_pin_target(tx, ref, code="dependency_not_found", field=f"dependencies[{position}].ref")
+            target = choose_pin(ref, "dependency_not_found", f"dependencies[{position}].ref")
             relation = declared.relation.value
             pins.append({"ref": declared.ref, "relation": relation, "version": target.version, "digest": target.digest})
             dependency_rows.append(
@@ -178,7 +184,7 @@ class RegistrationService:
                 "after": {"status": Status.ACTIVE.value, "pins": pins, "labels": labels},
             },
         )
-        return documents.to_document(row), True, None if index else (row, pinned)
+        return row, True, None if index else (row, pinned)
 
 
 def _refuse_cycle(tx: AssetWriter, asset: AssetRow, targets: list[str]) -> None:
@@ -193,133 +199,3 @@ def _refuse_cycle(tx: AssetWriter, asset: AssetRow, targets: list[str]) -> None:
         field="dependencies",
         details={"cycle": cycle},
     )
-
-
-DEFAULT_BATCH = 1_000
-
-
-class BatchRegistration:
-    """Registering many documents, a transaction per ``batch_size`` of them (§3.4 ``/v1/batch``).
-
-    Each document gets exactly the checks, pins, search entry and event of a registration of its
-    own, and may depend on versions earlier in the same batch. By default a batch is
-    all-or-nothing: the first document that fails is raised (its class and code, the field as
-    ``documents[i].field``, every failure found in ``details``) and nothing of its batch is
-    written. With ``continue_on_error`` each document runs in a savepoint: the good ones are
-    committed, the failed ones reported in the result.
-    """
-
-    def __init__(self, registration: RegistrationService) -> None:
-        self.registration = registration
-
-    def register_many(
-        self,
-        manifests: Iterable[Mapping[str, Any] | Manifest],
-        *,
-        actor: Actor,
-        batch_size: int = DEFAULT_BATCH,
-        continue_on_error: bool = False,
-        offset: int = 0,
-        progress: Callable[[int], None] | None = None,
-    ) -> BatchResult:
-        """Register every document, in order; see the class. Documents are numbered from
-        ``offset`` (a client sending a long list in parts numbers them as in the whole). Raises
-        ValidationError for a bad ``batch_size``, and (without ``continue_on_error``) the error of
-        the first failure. ``progress`` is called after each batch with the number of documents
-        it had."""
-        if not 1 <= batch_size <= MAX_BATCH:
-            raise ValidationError(
-                f"batch_size must be between 1 and {MAX_BATCH}", code="invalid_parameter", field="batch_size"
-            )
-        items: list[BatchItem] = []
-        if offset < 0:
-            raise ValidationError("offset must not be negative", code="invalid_parameter", field="offset")
-        pending = enumerate(manifests, start=offset)
-        while chunk := list(itertools.islice(pending, batch_size)):
-            items.extend(self._batch(chunk, actor, continue_on_error))
-            if progress is not None:
-                progress(len(chunk))
-        return BatchResult.of(items)
-
-    def _batch(
-        self, chunk: list[tuple[int, Mapping[str, Any] | Manifest]], actor: Actor, continue_on_error: bool
-    ) -> list[BatchItem]:
-        context = self.registration.context
-        outcome: dict[int, BatchItem] = {}
-        prepared: list[tuple[int, PreparedDocument]] = []
-        allowed: set[str] = set()
-        for index, manifest in chunk:
-            try:
-                document = self.registration.prepare(manifest)
-                if document.name.namespace not in allowed:
-                    context.authorize(actor, "assets:create", namespace=document.name.namespace)
-                    allowed.add(document.name.namespace)
-            except RegistryError as error:
-                outcome[index] = _failed(index, error)
-                continue
-            prepared.append((index, document))
-        if outcome and not continue_on_error:
-            raise _batch_error(sorted(outcome.values(), key=lambda i: i.index))
-        for attempt in range(_ATTEMPTS):
-            try:
-                written = self._write(prepared, actor, continue_on_error)
-                break
-            except ConcurrentWriteError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        outcome.update(written)
-        return [outcome[index] for index, _ in chunk]
-
-    def _write(
-        self, prepared: list[tuple[int, PreparedDocument]], actor: Actor, continue_on_error: bool
-    ) -> dict[int, BatchItem]:
-        context = self.registration.context
-        written: dict[int, BatchItem] = {}
-        indexing: list[_Indexing] = []
-        with context.store.write() as tx:
-            for index, document in prepared:
-                try:
-                    if continue_on_error:
-                        with tx.savepoint():
-                            result = self.registration.register_in(tx, document, actor, index=False)
-                    else:
-                        result = self.registration.register_in(tx, document, actor, index=False)
-                except ConcurrentWriteError:
-                    raise
-                except RegistryError as error:
-                    if not continue_on_error:
-                        failure = _failed(index, error)
-                        raise _batch_error([failure]) from None
-                    written[index] = _failed(index, error)
-                    continue
-                registered, created, new = result
-                written[index] = BatchItem(
-                    index=index, status=CREATED if created else UNCHANGED, ref=registered.ref, digest=registered.digest
-                )
-                if new is not None:
-                    indexing.append(new)
-            if context.search_index is not None:
-                context.search_index.index_versions(tx, indexing)
-        return written
-
-
-CREATED, UNCHANGED, FAILED = "created", "unchanged", "failed"
-
-
-def _failed(index: int, error: RegistryError) -> BatchItem:
-    return BatchItem(index=index, status=FAILED, error=error.to_dict())
-
-
-def _batch_error(failures: list[BatchItem]) -> RegistryError:
-    """The first failure as its own error class and code, naming the document; nothing was written."""
-    first = failures[0]
-    assert first.error is not None
-    error_class = error_class_for_code(str(first.error["code"]))
-    field = f"documents[{first.index}]" + (f".{first.error['field']}" if first.error.get("field") else "")
-    message = (
-        f"document {first.index}: {first.error['message']}"
-        + (f" (and {len(failures) - 1} more failing)" if len(failures) > 1 else "")
-        + "; nothing of the batch was registered"
-    )
-    details = {"failures": [f.model_dump(exclude_none=True) for f in failures]}
-    return error_class(message, code=str(first.error["code"]), field=field, details=details)

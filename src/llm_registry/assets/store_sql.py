@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,11 +29,14 @@ from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
 from llm_registry.events.models import Event
-from llm_registry.storage.compiled import CompiledStatement, dump_json, load_json, translate
+from llm_registry.storage.compiled import BulkInsert, CompiledStatement, dump_json, load_json, translate
 from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
 
-_VERSION_FIELDS = [col.name for col in versions.c]
+if TYPE_CHECKING:
+    from llm_registry.assets.store_sql_batch import BatchedTransaction
+
+_VERSION_FIELDS = [str(col.name) for col in versions.c]  # plain str: orjson takes no subclass as a key
 _JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
 
 _VERSION_COLUMNS = [*versions.c, assets.c.kind, assets.c.namespace, assets.c.name.label("asset_name")]
@@ -65,6 +68,8 @@ class Statements:
         def c(statement: Any) -> CompiledStatement:
             return CompiledStatement(statement, dialect)
 
+        # Versions by any condition (batch reads), as the rows _version_row reads.
+        self.version_base = base
         self.asset_by_name = c(sa.select(assets).where(by_name))
         self.version_by_key = c(base.where(by_name, versions.c.version_key == _P("key")))
         self.version_by_id = c(base.where(versions.c.id == _P("id")))
@@ -122,6 +127,18 @@ class Statements:
         self._dialect = dialect
         self._reaches: dict[int, CompiledStatement] = {}
         self.insert_event = c(events.insert().values({col.name: _P(col.name) for col in events.c if col.name != "seq"}))
+        # The same inserts for many rows (batch registration).
+
+        def bulk(table: sa.Table, fallback: CompiledStatement, suffix: str = "") -> BulkInsert:
+            columns = [col.name for col in table.c if col.name != "seq"]
+            return BulkInsert(table, columns, dialect, fallback=fallback, suffix=suffix)
+
+        self.bulk_assets = bulk(assets, self.insert_asset)
+        self.bulk_versions = bulk(versions, self.insert_version)
+        self.bulk_label_revisions = bulk(label_revisions, self.insert_label_revision)
+        self.bulk_dependencies = bulk(dependencies, self.insert_dependency)
+        self.bulk_edges = bulk(asset_edges, self.insert_edge, "ON CONFLICT DO NOTHING")
+        self.bulk_events = bulk(events, self.insert_event)
 
     def reaches(self, arity: int) -> CompiledStatement:
         """Does a path lead from one of ``arity`` sources (``s0``…) to ``target``?"""
@@ -182,6 +199,13 @@ class SqlTransaction:
         self._savepoints = 0
         # Transaction-scoped locks this transaction holds (taken once, kept until it ends).
         self.locks: set[object] = set()
+
+    def batched(self) -> BatchedTransaction:
+        """This transaction, holding the inserts of registrations until they are written per
+        table (see ``store_sql_batch``)."""
+        from llm_registry.assets.store_sql_batch import BatchedTransaction
+
+        return BatchedTransaction(self)
 
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:

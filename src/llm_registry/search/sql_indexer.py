@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from llm_registry.assets.interfaces import AssetWriter, VersionRow
 from llm_registry.assets.store_sql import PRECEDENCE_DESC
 from llm_registry.search.schema import BODY_KEYS, search_documents, search_popularity
-from llm_registry.storage.compiled import CompiledStatement, dump_json
+from llm_registry.storage.compiled import BulkInsert, CompiledStatement, dump_json
 from llm_registry.storage.schema import dependencies, versions
 from llm_registry.storage.transactions import connection_of
 
 MAX_BODY = 200_000
 _P = sa.bindparam
 _JSON_KEYS = ("tags", "spec", "annotations")
+_TEXT_KEYS = ("name_text", "tags_text", "description_text", "body_text")
 d = search_documents
 pop = search_popularity
 
@@ -104,13 +105,15 @@ class SqlSearchIndexer:
             "created_at": _P("created_at"),
             "updated_at": _P("updated_at"),
         }
+        self._document_keys = list(document)
+        self._bulk: BulkInsert | None = None
         tsv = self.tsv_expression()
         text = {} if tsv is None else {"tsv": tsv}
-        # Many documents at once (bulk loads): RETURNING with executemany ("insertmanyvalues")
-        # gives the ids back in parameter order.
-        self._insert_many = d.insert().values({**document, **text}).returning(d.c.doc_id, sort_by_parameter_order=True)
         self._statements: dict[str, Any] = {
             "insert": d.insert().values({**document, **text}).returning(d.c.doc_id),
+            # Many documents at once (batches): their ids taken first (new_doc_ids), then one
+            # executemany, which the drivers run without a result to read per row.
+            "insert_with_id": d.insert().values({"doc_id": _P("doc_id"), **document, **text}),
             "update": d.update()
             .where(d.c.version_id == _P("for_version"))
             .values(
@@ -153,9 +156,27 @@ class SqlSearchIndexer:
             }
         return self._writes
 
+    def _bulk_insert(self, connection: sa.Connection) -> BulkInsert:
+        """The insert of many documents (with their ids), compiled on first use."""
+        if self._bulk is None:
+            dialect = connection.dialect
+            tsv = self.tsv_expression(lambda name: sa.literal_column(f'x."{name}"', sa.Text))
+            texts = {} if tsv is None else dict.fromkeys(_TEXT_KEYS, "text")
+            computed = {} if tsv is None else {"tsv": str(tsv.compile(dialect=dialect))}
+            self._bulk = BulkInsert(
+                d, ["doc_id", *self._document_keys], dialect, fallback=self.writes(connection)["insert_with_id"],
+                inputs=texts, computed=computed,
+            )
+        return self._bulk
+
     # ------------------------------------------------------------ dialect hooks
-    def tsv_expression(self) -> Any:
-        """The value of ``tsv`` from the bound texts (None where another table holds the text)."""
+    def new_doc_ids(self, connection: sa.Connection, count: int) -> list[int]:
+        """``count`` unused document ids, ascending, for the documents a transaction inserts."""
+        raise NotImplementedError
+
+    def tsv_expression(self, text: Callable[[str], Any] = sa.bindparam) -> Any:
+        """The value of ``tsv`` from the four texts, each ``text(name)`` (by default bound by
+        name); None where another table holds the text."""
         return None
 
     def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str], bool]]) -> None:
@@ -192,7 +213,10 @@ class SqlSearchIndexer:
         if len(values) == 1:
             doc_ids = [w["insert"].fetch(connection, self._encoded(values[0]))[0][0]]
         else:
-            doc_ids = list(connection.execute(self._insert_many, values).scalars())
+            doc_ids = self.new_doc_ids(connection, len(values))
+            self._bulk_insert(connection).execute(
+                connection, [{**self._encoded(v), "doc_id": i} for v, i in zip(values, doc_ids, strict=True)]
+            )
         self.write_texts(connection, list(zip(doc_ids, texts, flags, strict=True)))
         changes: list[tuple[int, bool]] = []
         for (row, _), doc_id, flag in zip(items, doc_ids, flags, strict=True):

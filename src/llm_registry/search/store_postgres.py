@@ -4,7 +4,7 @@ one over every version and a partial one over current versions, which the defaul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,20 +16,34 @@ from llm_registry.search.store_sql import SqlSearchIndex
 CONFIG: Any = sa.literal_column("'english'::regconfig")
 
 
-def _weighted(name: str, weight: str) -> Any:
-    text = sa.func.to_tsvector(CONFIG, sa.bindparam(name, type_=sa.Text))
-    return sa.func.setweight(text, sa.literal_column(f"'{weight}'::\"char\""))
+def _weighted(text: Any, weight: str) -> Any:
+    return sa.func.setweight(sa.func.to_tsvector(CONFIG, text), sa.literal_column(f"'{weight}'::\"char\""))
+
+
+def _bound(name: str) -> Any:
+    return sa.bindparam(name, type_=sa.Text)
 
 
 class PostgresSearchIndex(SqlSearchIndex):
     backend = "postgresql"
 
-    def tsv_expression(self) -> Any:
+    def __init__(self) -> None:
+        super().__init__()
+        self._statements["new_doc_ids"] = sa.text(
+            "SELECT nextval(pg_get_serial_sequence('search_documents', 'doc_id')) FROM generate_series(1, :count)"
+        )
+
+    def new_doc_ids(self, connection: sa.Connection, count: int) -> list[int]:
+        # One round trip for the ids of every document of a batch, from the column's own sequence.
+        rows = self.writes(connection)["new_doc_ids"].fetch(connection, {"count": count})
+        return sorted(int(doc_id) for (doc_id,) in rows)
+
+    def tsv_expression(self, text: Callable[[str], Any] = _bound) -> Any:
         return (
-            _weighted("name_text", "A")
-            .op("||")(_weighted("tags_text", "B"))
-            .op("||")(_weighted("description_text", "C"))
-            .op("||")(_weighted("body_text", "D"))
+            _weighted(text("name_text"), "A")
+            .op("||")(_weighted(text("tags_text"), "B"))
+            .op("||")(_weighted(text("description_text"), "C"))
+            .op("||")(_weighted(text("body_text"), "D"))
         )
 
     @staticmethod

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from llm_registry.search.schema import search_documents
 from llm_registry.search.store_sql import SqlSearchIndex
 
 # bm25 weights of name, tags, description, body, state: a hit in the name counts most; the
@@ -50,6 +51,7 @@ class Fts5SearchIndex(SqlSearchIndex):
     def __init__(self) -> None:
         super().__init__()
         self._statements.update(
+            largest_doc_id=sa.select(sa.func.coalesce(sa.func.max(search_documents.c.doc_id), 0)),
             fts_insert=sa.text(
                 "INSERT INTO search_fts (rowid, name, tags, description, body, state)"
                 " VALUES (:doc_id, :name_text, :tags_text, :description_text, :body_text, :state)"
@@ -61,6 +63,12 @@ class Fts5SearchIndex(SqlSearchIndex):
                 " WHERE rowid = (SELECT doc_id FROM search_documents WHERE version_id = :version_id)"
             ),
         )
+
+    def new_doc_ids(self, connection: sa.Connection, count: int) -> list[int]:
+        # As SQLite would number them (the largest rowid plus one, and on): the writer holds the
+        # database's write lock, so no other transaction takes these.
+        ((largest,),) = self.writes(connection)["largest_doc_id"].fetch(connection, {})
+        return list(range(int(largest) + 1, int(largest) + 1 + count))
 
     def write_texts(self, connection: sa.Connection, texts: Sequence[tuple[int, dict[str, str], bool]]) -> None:
         rows = [{"doc_id": doc_id, **text, "state": _state(current)} for doc_id, text, current in texts]
