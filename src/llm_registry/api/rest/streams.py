@@ -8,7 +8,8 @@ queue is a thread-safe one that the service thread takes from directly: a batch 
 it no trip through the loop, and the loop is woken only when it waits for room. A body cut
 short (the client went away) reaches the service as ``BodyCutShort`` raised by its iterator,
 so that it keeps nothing of it. ``stream_file`` sends a file-like's bytes the other way, read
-in a thread a few megabytes at a time, the next chunk read while the last one is sent.
+in a thread a megabyte at a time, the next chunk read while the last one is sent: two in memory
+per answer (4 MiB chunks grew the server by 109 MiB while four answers of 256 MiB went out).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from starlette.requests import ClientDisconnect
 R = TypeVar("R")
 BATCH = 1 << 20  # bytes handed to the service at a time
 DEPTH = 4  # batches that may wait for it
-READ_CHUNK = 4 << 20  # bytes of a file read at a time for an answer
 _END = object()
 
 
@@ -131,8 +131,7 @@ async def _settled(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-async def stream_file(request: Request, handle: BinaryIO, *, length: int,
-                      chunk: int = READ_CHUNK) -> AsyncIterator[bytes]:
+async def stream_file(request: Request, handle: BinaryIO, *, length: int, chunk: int = BATCH) -> AsyncIterator[bytes]:
     """``length`` bytes of ``handle`` (from where it stands), read in a thread ``chunk`` at a
     time, the next one while the last is sent; closes it at the end."""
     limiter: anyio.CapacityLimiter = request.app.state.waiting_threads
