@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from llm_registry.errors import NotFoundError
+from llm_registry.errors import NotFoundError, StorageError, ValidationError
 from llm_registry.integrity.store_local import LocalBlobStore
 from tests.api.test_serve import Server
 
@@ -155,6 +155,20 @@ def test_push_and_pull_through_a_real_server(tmp_path: Path) -> None:
             with pytest.raises(NotFoundError) as info:
                 remote.pull("model:acme/unsent", tmp_path / "unsent")
             assert info.value.code == "blob_not_found"
+            # Bodies sent with sendfile(2): the server's refusal of a wrong claim comes back as its error,
+            # for a whole PUT and for a session alike, and nothing is stored.
+            transport = remote._blobs()
+            for file in (source / "small.txt", source / "big.bin"):
+                wrong = "sha256:" + "d" * 64
+                with pytest.raises(ValidationError) as refused:
+                    transport.upload(file, digest=wrong, size=file.stat().st_size, sent=lambda n: None)
+                assert refused.value.code == "digest_mismatch"
+                assert not transport.has(wrong)
+            moved: list[int] = []
+            with pytest.raises(StorageError):  # a file shorter than the size claimed for it
+                transport.upload(source / "small.txt", digest=never["digest"], size=50, sent=moved.append)
+            assert sum(moved) == 5
+            assert not transport.has(never["digest"])
     finally:
         server.stop()
 

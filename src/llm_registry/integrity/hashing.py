@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from llm_registry.domain.digests import validate_digest
 from llm_registry.errors import ValidationError
@@ -31,6 +32,37 @@ def read_chunks(handle: BinaryIO, *, chunk: int = CHUNK, limit: int | None = Non
         if left is not None:
             left -= len(data)
         yield data
+
+
+class ReadsInto(Protocol):
+    """What ``read_into`` reads: a raw file, a socket's file, an HTTP response."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def read_into(handle: ReadsInto, *, chunk: int = CHUNK, limit: int | None = None) -> Iterator[memoryview]:
+    """The bytes of ``handle`` from where it stands (at most ``limit``), read ``chunk`` at a time
+    into one buffer: each view is valid only until the next one is asked for (hash it, write it,
+    never keep it). Reading into the same memory spares a new megabyte, and a copy, per chunk."""
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    left = limit
+    while left is None or left > 0:
+        got = handle.readinto(view if left is None or left >= chunk else view[:left])
+        if not got:
+            return
+        if left is not None:
+            left -= got
+        yield view[:got]
+
+
+def digest_of_path(path: Path) -> tuple[str, int]:
+    """(sha256 digest, size) of the file ``path``; raises OSError."""
+    hasher = Hasher()
+    with path.open("rb", buffering=0) as handle:
+        for data in read_into(handle):
+            hasher.update(data)
+    return hasher.digest, hasher.size
 
 
 def mismatch(what: str, *, digest: str | None, size: int | None, got_digest: str, got_size: int) -> ValidationError:

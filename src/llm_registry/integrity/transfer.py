@@ -31,7 +31,7 @@ from llm_registry.domain.references import parse_reference
 from llm_registry.errors import ConflictError, RegistryError, ValidationError
 from llm_registry.integrity.blobs import BlobService
 from llm_registry.integrity.digest_cache import DigestCache
-from llm_registry.integrity.hashing import CHUNK, Hasher, mismatch, read_chunks
+from llm_registry.integrity.hashing import CHUNK, Hasher, digest_of_path, mismatch, read_chunks, read_into
 from llm_registry.integrity.models import PullPlan, PullResult, PushResult
 
 T = TypeVar("T")
@@ -53,8 +53,9 @@ class BlobTransport(Protocol):
         """Store the file ``path`` as the blob ``digest``, calling ``sent(n)`` as ``n`` more bytes go."""
         ...
 
-    def download(self, digest: str, *, offset: int) -> AbstractContextManager[Iterable[bytes]]:
-        """The blob's bytes from ``offset``."""
+    def download(self, digest: str, *, offset: int) -> AbstractContextManager[Iterable[bytes | memoryview]]:
+        """The blob's bytes from ``offset``, a chunk at a time; a chunk may be a view of memory
+        that the next one reuses (written and hashed as it comes, never kept)."""
         ...
 
 
@@ -144,8 +145,8 @@ def _hash_file(name: str, source: Path, *, cache: DigestCache | None = None) -> 
         known = cache.find(source.resolve(), before) if cache is not None else None
         if known is not None:
             return LocalFile(name, source, known, before.st_size)
-        with source.open("rb") as handle:
-            for data in read_chunks(handle):
+        with source.open("rb", buffering=0) as handle:
+            for data in read_into(handle):
                 hasher.update(data)
     except OSError as exc:
         raise ValidationError(f"cannot read {source}: {exc.strerror}", code="invalid_parameter",
@@ -313,11 +314,7 @@ def _is_whole(target: Path, entry: FileEntry) -> bool:
     try:
         if target.stat().st_size != entry.size:
             return False
-        with target.open("rb") as handle:
-            hasher = Hasher()
-            for data in read_chunks(handle):
-                hasher.update(data)
-        return hasher.digest == entry.digest
+        return digest_of_path(target)[0] == entry.digest
     except OSError:
         return False
 
@@ -332,9 +329,9 @@ def _fetch(transport: BlobTransport, entry: FileEntry, target: Path, meter: _Met
             if part.stat().st_size > entry.size:
                 part.unlink()
             else:
-                with part.open("rb") as handle:  # the bytes a pull cut short left: hashed, then continued
-                    for data in read_chunks(handle):
-                        hasher.update(data)
+                with part.open("rb", buffering=0) as handle:  # the bytes a pull cut short left: hashed, then continued
+                    for left in read_into(handle):
+                        hasher.update(left)
                 meter(hasher.size)
         fetched = 0
         with part.open("ab") as out:
@@ -398,6 +395,6 @@ class ServiceTransport:
         self.blobs.put(file_chunks(path, sent=sent), digest=digest, size=size, actor=self.actor)
 
     @contextmanager
-    def download(self, digest: str, *, offset: int) -> Iterator[Iterable[bytes]]:
+    def download(self, digest: str, *, offset: int) -> Iterator[Iterable[bytes | memoryview]]:
         with self.blobs.open(digest, offset=offset) as handle:
             yield read_chunks(handle)

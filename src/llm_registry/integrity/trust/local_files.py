@@ -3,10 +3,10 @@ where the files are (the client), embedded or remote alike."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from llm_registry.assets.models import VersionDocument
+from llm_registry.integrity.hashing import digest_of_path
 from llm_registry.integrity.trust.models import Check, CheckStatus
 
 _SHOWN = 10  # problems named one by one; the rest are counted
@@ -28,7 +28,7 @@ def check_folder(version: VersionDocument, folder: Path) -> list[Check]:
         if not path.is_relative_to(root) or not path.is_file():
             failed.append(_failed(entry.path, "missing from the folder"))
             continue
-        digest, size = _digest(path)
+        digest, size = digest_of_path(path)
         if digest != entry.digest or size != entry.size:
             failed.append(_failed(entry.path, f"has other bytes: {digest} ({size} bytes), declared {entry.digest} "
                                               f"({entry.size} bytes)"))
@@ -52,13 +52,3 @@ def check_folder(version: VersionDocument, folder: Path) -> list[Check]:
 
 def _failed(path: str, message: str) -> Check:
     return Check(check="file", subject=path, status=CheckStatus.FAILED, message=message)
-
-
-def _digest(path: Path) -> tuple[str, int]:
-    hasher = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            hasher.update(chunk)
-            size += len(chunk)
-    return "sha256:" + hasher.hexdigest(), size
