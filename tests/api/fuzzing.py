@@ -114,11 +114,13 @@ class Counted:
         await self.app(scope, receive, counting)
 
 
-def fuzz_settings(location: str) -> Settings:
-    """A server requiring authentication, with one admin (the fuzzer) and no rate limit in its way."""
+def fuzz_settings(location: str, blob_root: str = "") -> Settings:
+    """A server requiring authentication, with one admin (the fuzzer) and no rate limit in its way;
+    ``blob_root`` is where the blobs of a registry in a database go (a folder registry has its own)."""
     return Settings.load({
         "url": location, "jwt_secret": SECRET, "bootstrap_admin": f"{ADMIN}:{PASSWORD}", "access_log": False,
         "rate_limits": UNLIMITED, "login_rate_limit": 10_000_000, "events_max_wait": 0.2, "log_level": "error",
+        "blob_root": blob_root,
     }, environ={})
 
 
@@ -161,6 +163,11 @@ stateful.inference.algorithms = []
 [checks]
 enabled = true
 
+# A Range that is not `bytes=FIRST-[LAST]` or `bytes=-SUFFIX` is answered 416 (RFC 9110 §15.5.17),
+# with the blob's size in Content-Range: a refusal like the others.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "415", "416", "422", "428", "429", "5xx"]
+
 [auth.dynamic.openapi.bearer]
 path = "/v1/auth/login"
 payload = {{ username = "{ADMIN}", password = "{PASSWORD}" }}
@@ -173,15 +180,16 @@ json.enabled = true
 
 
 @contextmanager
-def served(location: str) -> Iterator[tuple[str, Counted]]:
-    counted = Counted(create_app(fuzz_settings(location)))
+def served(location: str, blob_root: str = "") -> Iterator[tuple[str, Counted]]:
+    counted = Counted(create_app(fuzz_settings(location, blob_root)))
     with serving(counted) as url:  # type: ignore[arg-type]
         yield url, counted
 
 
 def fuzz(location: str, budget: Budget, options: tuple[str, ...] = ()) -> Outcome:
     """Seed a registry at ``location``, serve it and run ``st run`` against it."""
-    with tempfile.TemporaryDirectory(prefix="llmr-fuzz-") as folder, served(location) as (url, counted):
+    with (tempfile.TemporaryDirectory(prefix="llmr-fuzz-") as folder,
+          served(location, str(Path(folder) / "blobs")) as (url, counted)):
         seed(url)
         work = Path(folder)
         (work / "schemathesis.toml").write_text(config(budget, work / "report"))

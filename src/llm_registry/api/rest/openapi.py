@@ -41,6 +41,8 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": {"description": "Seconds to wait before trying again",
                     "schema": {"type": "string", "pattern": "^[0-9]+$"}},
     "Location": {"description": "The path of the version", "schema": {"type": "string"}},
+    "Upload-Offset": {"description": "The bytes an upload session has: the next chunk starts there",
+                      "schema": {"type": "string", "pattern": "^[0-9]+$"}},
 }
 
 
