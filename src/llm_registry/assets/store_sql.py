@@ -190,6 +190,34 @@ def _version_row(r: Any) -> VersionRow:
     )
 
 
+
+def asset_values(row: AssetRow) -> dict[str, Any]:
+    """The ``assets`` row of ``row``, as the insert statement binds it."""
+    return {"id": row.id, "kind": row.kind.value, "namespace": row.namespace, "name": row.name,
+            "created_at": row.created_at, "created_by": row.created_by}
+
+
+def version_values(row: VersionRow) -> dict[str, Any]:
+    """The ``versions`` row of ``row``, its JSON columns serialized."""
+    values = {name: getattr(row, name) for name in _VERSION_FIELDS}
+    for name in _JSON_FIELDS:
+        values[name] = dump_json(values[name])
+    return values
+
+
+def label_revision_values(row: VersionRow, labels_json: Any) -> dict[str, Any]:
+    """The first ``label_revisions`` row of a new version (``labels_json``: its labels serialized)."""
+    return {"version_id": row.id, "revision": row.revision, "labels": labels_json,
+            "created_at": row.created_at, "created_by": row.created_by}
+
+
+def dependency_values(row: VersionRow, d: DependencyRow) -> dict[str, Any]:
+    """The ``dependencies`` row of ``d``, a dependency of the new version ``row``."""
+    return {"version_id": row.id, "position": d.position, "ref": d.ref, "relation": d.relation,
+            "target_asset_id": d.target_asset_id, "target_version_id": d.target_version_id,
+            "target_version": d.target_version, "target_digest": d.target_digest}
+
+
 class SqlTransaction:
     """One transaction on one connection; implements AssetWriter (and so AssetReader)."""
 
@@ -469,51 +497,15 @@ class SqlTransaction:
         existing = self.find_asset(row.kind, AssetName(row.namespace, row.name))
         if existing is not None:
             return existing, False
-        self.sql.insert_asset.execute(
-            self.connection,
-            {
-                "id": row.id,
-                "kind": row.kind.value,
-                "namespace": row.namespace,
-                "name": row.name,
-                "created_at": row.created_at,
-                "created_by": row.created_by,
-            },
-        )
+        self.sql.insert_asset.execute(self.connection, asset_values(row))
         return row, True
 
     def insert_version(self, row: VersionRow, dependencies_: Sequence[DependencyRow]) -> None:
-        values = {name: getattr(row, name) for name in _VERSION_FIELDS}
-        for name in _JSON_FIELDS:
-            values[name] = dump_json(values[name])
+        values = version_values(row)
         self.sql.insert_version.execute(self.connection, values)
-        self.sql.insert_label_revision.execute(
-            self.connection,
-            {
-                "version_id": row.id,
-                "revision": row.revision,
-                "labels": dump_json(row.labels),
-                "created_at": row.created_at,
-                "created_by": row.created_by,
-            },
-        )
+        self.sql.insert_label_revision.execute(self.connection, label_revision_values(row, values["labels"]))
         if dependencies_:
-            self.sql.insert_dependency.execute_many(
-                self.connection,
-                [
-                    {
-                        "version_id": row.id,
-                        "position": d.position,
-                        "ref": d.ref,
-                        "relation": d.relation,
-                        "target_asset_id": d.target_asset_id,
-                        "target_version_id": d.target_version_id,
-                        "target_version": d.target_version,
-                        "target_digest": d.target_digest,
-                    }
-                    for d in dependencies_
-                ],
-            )
+            self.sql.insert_dependency.execute_many(self.connection, [dependency_values(row, d) for d in dependencies_])
             self._add_edges(row.asset_id, {d.target_asset_id for d in dependencies_})
 
     def _add_edges(self, from_asset: str, targets: set[str]) -> None:

@@ -20,7 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.interfaces import AssetRow, DependencyRow, PinTarget, VersionRow
-from llm_registry.assets.store_sql import _VERSION_FIELDS, SqlTransaction, _version_row
+from llm_registry.assets.store_sql import (
+    SqlTransaction,
+    _version_row,
+    asset_values,
+    dependency_values,
+    label_revision_values,
+    version_values,
+)
 from llm_registry.domain.ids import new_id
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
@@ -28,7 +35,6 @@ from llm_registry.domain.references import Reference
 from llm_registry.storage.compiled import dump_json
 from llm_registry.storage.schema import asset_edges, assets, versions
 
-_JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
 # Keys per bulk read: well under SQLite's limit of bound parameters, and short IN lists.
 _CHUNK = 300
 _AssetKey = tuple[str, str, str]  # kind, namespace, name
@@ -208,46 +214,15 @@ class BatchedTransaction(SqlTransaction):
         self._remember(self._assets, key, row)
         self._remember(self._new_assets, row.id, row)
         self._remember(self._depended_on, row.id, False)
-        self._held.assets.append(
-            {
-                "id": row.id,
-                "kind": row.kind.value,
-                "namespace": row.namespace,
-                "name": row.name,
-                "created_at": row.created_at,
-                "created_by": row.created_by,
-            }
-        )
+        self._held.assets.append(asset_values(row))
         return row, True
 
     def insert_version(self, row: VersionRow, dependencies_: Sequence[DependencyRow]) -> None:
-        values = {name: getattr(row, name) for name in _VERSION_FIELDS}
-        for name in _JSON_FIELDS:
-            values[name] = dump_json(values[name])
+        values = version_values(row)
         held = self._held
         held.versions.append(values)
-        held.label_revisions.append(
-            {
-                "version_id": row.id,
-                "revision": row.revision,
-                "labels": values["labels"],
-                "created_at": row.created_at,
-                "created_by": row.created_by,
-            }
-        )
-        for d in dependencies_:
-            held.dependencies.append(
-                {
-                    "version_id": row.id,
-                    "position": d.position,
-                    "ref": d.ref,
-                    "relation": d.relation,
-                    "target_asset_id": d.target_asset_id,
-                    "target_version_id": d.target_version_id,
-                    "target_version": d.target_version,
-                    "target_digest": d.target_digest,
-                }
-            )
+        held.label_revisions.append(label_revision_values(row, values["labels"]))
+        held.dependencies.extend(dependency_values(row, d) for d in dependencies_)
         for target in sorted({d.target_asset_id for d in dependencies_}):
             edge = (row.asset_id, target)
             if edge not in self._edges:
