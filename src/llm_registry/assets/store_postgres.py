@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
+from llm_registry.assets.store_sql_batch import BatchedTransaction
 from llm_registry.storage.engine import create_postgres_engine
 from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import assets
@@ -19,6 +20,9 @@ _GRAPH_LOCK = 0x6C6C6D67
 
 
 class PostgresTransaction(SqlTransaction):
+    def batched(self) -> BatchedTransaction:
+        return BatchedTransaction(self)
+
     def before_event(self) -> None:
         # Sequence values are handed out before commit, so without this a reader could see
         # event 12 committed before event 11 and skip 11 for ever. Holding a transaction

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -18,6 +18,7 @@ from llm_registry.assets.interfaces import (
     AliasRow,
     AssetListRow,
     AssetRow,
+    BatchWriter,
     DependencyRow,
     DependentRow,
     LabelRevisionRow,
@@ -32,9 +33,6 @@ from llm_registry.events.models import Event
 from llm_registry.storage.compiled import BulkInsert, CompiledStatement, dump_json, load_json, translate
 from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
-
-if TYPE_CHECKING:
-    from llm_registry.assets.store_sql_batch import BatchedTransaction
 
 _VERSION_FIELDS = [str(col.name) for col in versions.c]  # plain str: orjson takes no subclass as a key
 _JSON_FIELDS = ("spec", "content", "dependencies", "pins", "provenance", "labels")
@@ -228,12 +226,11 @@ class SqlTransaction:
         # Transaction-scoped locks this transaction holds (taken once, kept until it ends).
         self.locks: set[object] = set()
 
-    def batched(self) -> BatchedTransaction:
+    def batched(self) -> BatchWriter:
         """This transaction, holding the inserts of registrations until they are written per
-        table (see ``store_sql_batch``)."""
-        from llm_registry.assets.store_sql_batch import BatchedTransaction
-
-        return BatchedTransaction(self)
+        table (``store_sql_batch.BatchedTransaction``, which each backend's transaction class
+        returns, so that this module need not import the batch module)."""
+        raise TypeError(f"{type(self).__name__} has no batch writer")
 
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:

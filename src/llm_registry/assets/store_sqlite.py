@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.store_sql import SqlAssetStore, SqlTransaction
+from llm_registry.assets.store_sql_batch import BatchedTransaction
 from llm_registry.errors import StorageError
 from llm_registry.storage.checkpoint import Checkpointer
 from llm_registry.storage.engine import create_sqlite_engine
@@ -24,8 +25,14 @@ from llm_registry.storage.errors import database_errors, registry_error
 READER_MMAP_BYTES = 1 << 30
 
 
+class SqliteTransaction(SqlTransaction):
+    def batched(self) -> BatchedTransaction:
+        return BatchedTransaction(self)
+
+
 class SqliteAssetStore(SqlAssetStore):
     backend = "sqlite"
+    transaction_class = SqliteTransaction
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000) -> None:
         super().__init__(create_sqlite_engine(path, busy_timeout_ms=busy_timeout_ms))
