@@ -79,7 +79,7 @@ def ids(registry: EmbeddedRegistry) -> list[str]:
 def test_it_reads_every_column_of_versions_in_table_order() -> None:
     selected = store_sqlite_read.VERSION_BY_ID.partition("assets.kind")[0]
     assert re.findall(r"versions\.(\w+)", selected) == [column.name for column in versions.c], (
-        "a column of `versions` changed: update the statements of assets/store_sqlite_read.py and its _version_row"
+        "a column of `versions` changed: update the statements of assets/store_sqlite_read.py and assets/rows.py"
     )
 
 

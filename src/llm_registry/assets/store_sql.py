@@ -25,12 +25,13 @@ from llm_registry.assets.interfaces import (
     PinTarget,
     VersionRow,
 )
+from llm_registry.assets.rows import version_row
 from llm_registry.domain.ids import new_id
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.events import store_sql as event_sql
 from llm_registry.events.models import Event
-from llm_registry.storage.compiled import BulkInsert, CompiledStatement, dump_json, load_json, translate
+from llm_registry.storage.compiled import BulkInsert, CompiledStatement, dump_json, translate
 from llm_registry.storage.errors import database_errors
 from llm_registry.storage.schema import aliases, asset_edges, assets, dependencies, events, label_revisions, versions
 
@@ -66,7 +67,7 @@ class Statements:
         def c(statement: Any) -> CompiledStatement:
             return CompiledStatement(statement, dialect)
 
-        # Versions by any condition (batch reads), as the rows _version_row reads.
+        # Versions by any condition (batch reads), as the rows version_row reads.
         self.version_base = base
         self.asset_by_name = c(sa.select(assets).where(by_name))
         self.version_by_key = c(base.where(by_name, versions.c.version_key == _P("key")))
@@ -154,41 +155,6 @@ class Statements:
         return statement
 
 
-def _version_row(r: Any) -> VersionRow:
-    # Column order of _VERSION_COLUMNS, then the aggregated alias names.
-    return VersionRow(
-        id=r[0],
-        asset_id=r[1],
-        version=r[2],
-        version_key=r[3],
-        major=r[4],
-        minor=r[5],
-        patch=r[6],
-        prerelease_key=r[7],
-        is_prerelease=bool(r[8]),
-        status=r[9],
-        status_message=r[10],
-        replacement=r[11],
-        digest=r[12],
-        document_digest=r[13],
-        spec=load_json(r[14]),
-        content=load_json(r[15]),
-        dependencies=load_json(r[16]),
-        pins=load_json(r[17]),
-        provenance=load_json(r[18]),
-        labels=load_json(r[19]),
-        revision=r[20],
-        created_at=r[21],
-        created_by=r[22],
-        updated_at=r[23],
-        kind=Kind(r[24]),
-        namespace=r[25],
-        name=r[26],
-        aliases=sorted(r[27].split(",")) if r[27] else [],
-    )
-
-
-
 def asset_values(row: AssetRow) -> dict[str, Any]:
     """The ``assets`` row of ``row``, as the insert statement binds it."""
     return {"id": row.id, "kind": row.kind.value, "namespace": row.namespace, "name": row.name,
@@ -235,7 +201,7 @@ class SqlTransaction:
     # ----------------------------------------------------------------- reads
     def _one_version(self, statement: CompiledStatement, values: dict[str, Any]) -> VersionRow | None:
         rows = statement.fetch(self.connection, values)
-        return _version_row(rows[0]) if rows else None
+        return version_row(rows[0]) if rows else None
 
     @staticmethod
     def _name(kind: Kind, name: AssetName) -> dict[str, Any]:
@@ -312,7 +278,7 @@ class SqlTransaction:
                     "b_pre": before[3],
                 },
             )
-        return [_version_row(r) for r in rows]
+        return [version_row(r) for r in rows]
 
     def list_assets(
         self,

@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from llm_registry.assets.interfaces import AssetRow, DependencyRow, PinTarget, VersionRow
+from llm_registry.assets.rows import version_row
 from llm_registry.assets.store_sql import (
     SqlTransaction,
-    _version_row,
     asset_values,
     dependency_values,
     label_revision_values,
@@ -114,7 +114,7 @@ class BatchedTransaction(SqlTransaction):
             rows = self.connection.execute(
                 self.sql.version_base.where(sa.tuple_(versions.c.asset_id, versions.c.version_key).in_(chunk))
             )
-            found_versions = {(v.asset_id, v.version_key): v for v in map(_version_row, rows)}
+            found_versions = {(v.asset_id, v.version_key): v for v in map(version_row, rows)}
             for pair in chunk:
                 self._versions[pair] = found_versions.get(pair)
         existing = {row.id for row in self._assets.values() if row is not None} - self._new_assets.keys()

@@ -19,12 +19,13 @@ from typing import Any
 import orjson
 
 from llm_registry.assets.interfaces import AssetRow, LabelRevisionRow, PinTarget, VersionRow
+from llm_registry.assets.rows import version_row
 from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import AssetName
 from llm_registry.errors import StorageError
 from llm_registry.storage import revisions
 
-# Columns in the order _version_row reads them: the version, its asset's name, its aliases.
+# Columns in the order version_row reads them: the version, its asset's name, its aliases.
 _VERSION = """
 SELECT versions.id, versions.asset_id, versions.version, versions.version_key, versions.major,
        versions.minor, versions.patch, versions.prerelease_key, versions.is_prerelease,
@@ -178,43 +179,6 @@ class _Read:
             raise StorageError(_RETRY) from exc
 
 
-def _json(value: Any) -> Any:
-    return None if value is None else orjson.loads(value)
-
-
-def _version_row(r: Any) -> VersionRow:
-    return VersionRow(
-        id=r[0],
-        asset_id=r[1],
-        version=r[2],
-        version_key=r[3],
-        major=r[4],
-        minor=r[5],
-        patch=r[6],
-        prerelease_key=r[7],
-        is_prerelease=bool(r[8]),
-        status=r[9],
-        status_message=r[10],
-        replacement=r[11],
-        digest=r[12],
-        document_digest=r[13],
-        spec=_json(r[14]),
-        content=_json(r[15]),
-        dependencies=_json(r[16]),
-        pins=_json(r[17]),
-        provenance=_json(r[18]),
-        labels=_json(r[19]),
-        revision=r[20],
-        created_at=r[21],
-        created_by=r[22],
-        updated_at=r[23],
-        kind=Kind(r[24]),
-        namespace=r[25],
-        name=r[26],
-        aliases=sorted(r[27].split(",")) if r[27] else [],
-    )
-
-
 class SqliteVersionReader:
     """One read transaction's connection; implements VersionReader."""
 
@@ -229,7 +193,7 @@ class SqliteVersionReader:
 
     def _one_version(self, sql: str, values: dict[str, Any]) -> VersionRow | None:
         row = self.connection.execute(sql, values).fetchone()
-        return _version_row(row) if row is not None else None
+        return version_row(row) if row is not None else None
 
     def find_asset(self, kind: Kind, name: AssetName) -> AssetRow | None:
         r = self.connection.execute(ASSET_BY_NAME, self._name(kind, name)).fetchone()
@@ -276,7 +240,7 @@ class SqliteVersionReader:
             values = {"asset_id": asset_id, "limit": limit, "b_major": before[0], "b_minor": before[1],
                       "b_patch": before[2], "b_pre": before[3]}
             rows = self.connection.execute(VERSIONS_PAGE_BEFORE, values).fetchall()
-        return [_version_row(r) for r in rows]
+        return [version_row(r) for r in rows]
 
     def find_label_revision_at(self, version_id: str, moment: str) -> LabelRevisionRow | None:
         r = self.connection.execute(LABEL_REVISION_AT, {"id": version_id, "moment": moment}).fetchone()

@@ -79,13 +79,6 @@ def dump_json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def load_json(value: Any) -> Any:
-    """A JSON column as the driver returns it: text on SQLite, already parsed on PostgreSQL."""
-    if isinstance(value, str | bytes):
-        return orjson.loads(value)
-    return value
-
-
 class BulkInsert:
     """Many rows into one table: on PostgreSQL one statement, the rows bound as one JSON array
     and turned back into rows by ``json_to_recordset`` (an executemany there still runs, and
