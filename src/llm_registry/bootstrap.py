@@ -153,10 +153,13 @@ def build_services(
         authorizer = build_authorizer(accounts) if accounts is not None else None
         index = build_search_index(store)
         files = SqlFileIndex()
+        from llm_registry.governance.gate import PolicyGate
+
+        gate = PolicyGate(store, clock=clock)
         # The files of a version are recorded in its registration's transaction, as its search entry is.
         context = AssetContext(
             store, search_index=ChainedIndexer(index, files), default_namespace=settings.default_namespace,
-            clock=clock, authorizer=authorizer,
+            clock=clock, authorizer=authorizer, policy=gate,
         )
         trust = build_trust_service(store, context, settings)
         # Alias moves ask the gate only where the policy asks anything (else no read is spent on it).
@@ -166,10 +169,15 @@ def build_services(
         from llm_registry.assets.changes import ChangeService
         from llm_registry.assets.reads import CatalogService
         from llm_registry.assets.registration import RegistrationService
+        from llm_registry.governance.approvals import ApprovalService
+        from llm_registry.governance.evaluations import EvaluationService
+        from llm_registry.governance.services import PolicyService
         from llm_registry.integrity.blobs import BlobService
 
         registration = RegistrationService(context)
         catalog = CatalogService(context)
+        changes = ChangeService(context)
+        aliases = AliasService(context)
         blobs = BlobService(
             context, catalog, lambda: build_blob_store(settings, location=where), files,
             max_blob_bytes=settings.max_blob_bytes, chunk_bytes=settings.blob_chunk_bytes,
@@ -180,14 +188,17 @@ def build_services(
             catalog=catalog,
             registration=registration,
             batch=BatchRegistration(registration),
-            changes=ChangeService(context),
-            aliases=AliasService(context),
+            changes=changes,
+            aliases=aliases,
             events=EventService(store, default_namespace=settings.default_namespace, authorizer=authorizer),
             search=build_search_service(store, index),
             lineage=build_lineage_service(store, context),
             blobs=blobs,
             accounts=accounts,
             trust=trust,
+            policies=PolicyService(context, gate, catalog, registration),
+            approvals=ApprovalService(context, registration, changes, aliases),
+            evaluations=EvaluationService(context),
         )
         # Pulls ask the same gate as alias moves (None: no trust policy asks anything).
         blobs.trust = context.trust

@@ -86,7 +86,7 @@ class ServerConnection:
             # and try this request once more.
             bearer = self._login.renew(bearer, self._client)
             response = self._send(method, path, query, content, headers, bearer, timeout)
-        if response.status_code >= 400:
+        if response.status_code >= 400 or _held(response):
             raise error_from_response(response)
         return response
 
@@ -133,3 +133,10 @@ class ServerConnection:
             self._closed = True
             if self._owns_client:
                 self._client.close()
+
+
+def _held(response: httpx.Response) -> bool:
+    """A 202 problem answer: a policy holds the change for an approval (``approval_required``)."""
+    return response.status_code == 202 and response.headers.get("content-type", "").startswith(
+        "application/problem+json"
+    )

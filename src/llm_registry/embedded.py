@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from llm_registry.assets.store_sqlite_read import SqliteReadStore
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
+    from llm_registry.governance.approvals import Approval, ApprovalService
+    from llm_registry.governance.evaluations import Evaluation, EvaluationComparison, EvaluationService
+    from llm_registry.governance.services import PolicyService, PolicySummary, PolicyTest
     from llm_registry.integrity.models import PullResult, PushResult
     from llm_registry.integrity.trust.inputs import JsonInput
     from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
@@ -174,8 +177,8 @@ class EmbeddedRegistry:
     def delete(self, ref: str, *, force: bool = False) -> VersionDocument:
         return self.services.changes.delete(ref, force=force, actor=self.actor)
 
-    def set_alias(self, ref: str, alias: str, version: str) -> Alias:
-        return self.services.aliases.set_alias(ref, alias, version, actor=self.actor)
+    def set_alias(self, ref: str, alias: str, version: str, *, force: bool = False) -> Alias:
+        return self.services.aliases.set_alias(ref, alias, version, actor=self.actor, force=force)
 
     def remove_alias(self, ref: str, alias: str) -> None:
         self.services.aliases.remove_alias(ref, alias, actor=self.actor)
@@ -315,6 +318,67 @@ class EmbeddedRegistry:
 
     def provenance(self, ref: str) -> list[Provenance]:
         return self.trust.provenance.list_provenance(ref)
+
+    # ------------------------------------------------------------ governance
+    @property
+    def _policies(self) -> PolicyService:
+        assert self.services.policies is not None  # bootstrap always builds it
+        return self.services.policies
+
+    @property
+    def _approvals(self) -> ApprovalService:
+        assert self.services.approvals is not None  # bootstrap always builds it
+        return self.services.approvals
+
+    def policies(self) -> list[PolicySummary]:
+        return self._policies.active(actor=self.actor)
+
+    def test_policy(
+        self, policy: str, subject: str | Mapping[str, Any], *, operation: str = "register",
+        target: Mapping[str, Any] | None = None,
+    ) -> PolicyTest:
+        return self._policies.test(policy, subject, operation=operation, target=target, actor=self.actor)
+
+    def approvals(self, *, state: str | None = None) -> list[Approval]:
+        return all_items(lambda cursor: self._approvals.list(actor=self.actor, state=state, cursor=cursor, limit=1000))
+
+    def approval(self, approval_id: str) -> Approval:
+        return self._approvals.get(approval_id, actor=self.actor)
+
+    def approve(self, approval_id: str, *, comment: str | None = None) -> Approval:
+        return self._approvals.approve(approval_id, actor=self.actor, comment=comment)
+
+    def reject(self, approval_id: str, *, comment: str) -> Approval:
+        return self._approvals.reject(approval_id, actor=self.actor, comment=comment)
+    # ----------------------------------------------------------- evaluations
+    @property
+    def _evaluations(self) -> EvaluationService:
+        assert self.services.evaluations is not None  # bootstrap always builds it
+        return self.services.evaluations
+
+    def record_evaluation(
+        self,
+        subject: str,
+        *,
+        suite: str,
+        metrics: Mapping[str, float],
+        dataset: str | None = None,
+        prompt: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Evaluation:
+        return self._evaluations.record(subject, suite=suite, dataset=dataset, prompt=prompt, metrics=metrics,
+                                        details=details, actor=self.actor)
+
+    def evaluations(
+        self, *, subject: str | None = None, suite: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Evaluation]:
+        return self._evaluations.list(subject=subject, suite=suite, cursor=cursor, limit=limit)
+
+    def evaluation(self, evaluation_id: str) -> Evaluation:
+        return self._evaluations.get(evaluation_id)
+
+    def compare_evaluations(self, refs: Sequence[str], *, suite: str) -> EvaluationComparison:
+        return self._evaluations.compare(refs, suite=suite)
 
     def close(self) -> None:
         if self._read_store is not None:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ERROR_CODES",
+    "ApprovalRequiredError",
     "ConcurrentWriteError",
     "ConflictError",
     "ForbiddenError",
@@ -105,6 +106,18 @@ class PolicyDeniedError(RegistryError):
     title = "Denied by policy"
 
 
+class ApprovalRequiredError(RegistryError):
+    """A policy rule asks for an approval: nothing changed yet, an approval request was made
+    (``details.approval_id``), and the change happens when someone allowed approves it. Not a
+    failure (HTTP 202 Accepted), but a caller that expected the change must not go on as if it
+    had happened."""
+
+    default_code = "approval_required"
+    http_status = 202
+    grpc_code = "FAILED_PRECONDITION"
+    title = "Approval required"
+
+
 class UnauthenticatedError(RegistryError):
     """No valid identity was presented."""
 
@@ -185,6 +198,21 @@ ERROR_CODES: dict[str, tuple[type[RegistryError], str]] = {
     "concurrent_write": (ConcurrentWriteError, "Another write changed the same data at the same moment; retry."),
     # access
     "policy_denied": (PolicyDeniedError, "A policy rule denied the operation."),
+    # governance
+    "invalid_expression": (ValidationError, "A policy rule's CEL expression does not compile or reads unknown names."),
+    "policy_lockout": (
+        ValidationError, "Activating the policy would stop every admin from changing policies; activate it with force."
+    ),
+    "approval_required": (
+        ApprovalRequiredError, "A policy rule requires an approval; the request waits (`details.approval_id`)."
+    ),
+    "approval_not_found": (NotFoundError, "No approval request has that id."),
+    "approval_decided": (ConflictError, "The approval request was already approved or rejected."),
+    "approval_not_applicable": (
+        ConflictError, "The approved change no longer applies (the version changed meanwhile); nothing changed."
+    ),
+    "self_approval": (ForbiddenError, "The requester of a change cannot approve or reject it."),
+    "evaluation_not_found": (NotFoundError, "No evaluation has that id."),
     "unauthenticated": (UnauthenticatedError, "No valid credentials were presented."),
     "forbidden": (ForbiddenError, "The identity lacks the permission."),
     "rate_limited": (RateLimitedError, "Too many requests; retry after the given delay."),

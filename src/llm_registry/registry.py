@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     )
     from llm_registry.domain.pages import Page
     from llm_registry.events.models import Event
+    from llm_registry.governance.approvals import Approval
+    from llm_registry.governance.evaluations import Evaluation, EvaluationComparison
+    from llm_registry.governance.services import PolicySummary, PolicyTest
     from llm_registry.integrity.models import PullResult, PushResult
     from llm_registry.integrity.trust.inputs import JsonInput
     from llm_registry.integrity.trust.models import Provenance, Signature, Signer, VerificationReport
@@ -177,10 +180,11 @@ class Registry(Protocol, metaclass=_Opens):
         point at nothing)."""
         ...
 
-    def set_alias(self, ref: str, alias: str, version: str) -> Alias:
+    def set_alias(self, ref: str, alias: str, version: str, *, force: bool = False) -> Alias:
         """Point an alias of the asset ``ref`` at an exact version, creating or moving it; raises
         ValidationError (``invalid_alias``: ``latest`` cannot be set) and ConflictError
-        (``invalid_status_change``) for a yanked version."""
+        (``invalid_status_change``) for a yanked version. ``force`` activates a policy that
+        would leave no admin able to change policy (else ConflictError ``policy_lockout``)."""
         ...
 
     def remove_alias(self, ref: str, alias: str) -> None:
@@ -340,6 +344,79 @@ class Registry(Protocol, metaclass=_Opens):
 
     def provenance(self, ref: str) -> list[Provenance]:
         """The provenance attached to a version, each with its check."""
+        ...
+
+    # ------------------------------------------------------------ governance
+    # Every change above is checked against the policies in force: a deny rule raises
+    # PolicyDeniedError (``policy_denied``, naming the rule and the policy), a require_approval
+    # rule raises ApprovalRequiredError (``details.approval_id``: the request that waits), and a
+    # warn rule's message comes back in the result's ``warnings``.
+    def policies(self) -> list[PolicySummary]:
+        """The policies in force (each policy asset's ``active`` version) with their rules."""
+        ...
+
+    def test_policy(
+        self, policy: str, subject: str | Mapping[str, Any], *, operation: str = "register",
+        target: Mapping[str, Any] | None = None,
+    ) -> PolicyTest:
+        """Dry-run the policy ``policy`` (a reference) over ``subject`` (a registered version's
+        reference, or a document as ``register`` takes it) for ``operation`` (``register``,
+        ``update_labels``, ``change_status``, ``move_alias``, ``delete``; ``target`` its target,
+        e.g. ``{"alias": "production"}``): each rule's outcome. Changes nothing."""
+        ...
+
+    def approvals(self, *, state: str | None = None) -> list[Approval]:
+        """Approval requests, oldest first (``state``: pending, approved, rejected, failed);
+        without ``policies:read``, only one's own."""
+        ...
+
+    def approval(self, approval_id: str) -> Approval:
+        """One approval request; raises NotFoundError (``approval_not_found``)."""
+        ...
+
+    def approve(self, approval_id: str, *, comment: str | None = None) -> Approval:
+        """Approve a pending request and carry its change out (``result``). Raises ForbiddenError
+        (``self_approval``; without ``policies:manage``), ConflictError (``approval_decided``;
+        ``approval_not_applicable`` when the change no longer applies: the request is failed)."""
+        ...
+
+    def reject(self, approval_id: str, *, comment: str) -> Approval:
+        """Reject a pending request, saying why; nothing changes."""
+    # ----------------------------------------------------------- evaluations
+    def record_evaluation(
+        self,
+        subject: str,
+        *,
+        suite: str,
+        metrics: Mapping[str, float],
+        dataset: str | None = None,
+        prompt: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Evaluation:
+        """Record the scores of the version ``subject`` chooses on a test suite version (with
+        the dataset and prompt versions it ran with): ``metrics`` maps names
+        (``[A-Za-z_][A-Za-z0-9_.-]*``, at most 64) to finite numbers, at least one; ``details``
+        is a JSON object of your own. Ranges and aliases are resolved: the evaluation keeps the
+        exact versions. Raises ValidationError naming the field (``metrics.accuracy``,
+        ``suite``: not a test suite, …), NotFoundError, ForbiddenError (needs
+        ``evaluations:record``)."""
+        ...
+
+    def evaluations(
+        self, *, subject: str | None = None, suite: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Evaluation]:
+        """Evaluations newest first: of the version ``subject`` chooses, on ``suite`` (without a
+        selector every version of the suite, a range every version in it), or both."""
+        ...
+
+    def evaluation(self, evaluation_id: str) -> Evaluation:
+        """One evaluation by id; raises NotFoundError (``evaluation_not_found``)."""
+        ...
+
+    def compare_evaluations(self, refs: Sequence[str], *, suite: str) -> EvaluationComparison:
+        """Versions side by side on a suite (as ``evaluations`` matches it): each version's
+        newest evaluation there (None when it has none), its metrics, and each metric minus the
+        first version's."""
         ...
 
     def close(self) -> None:

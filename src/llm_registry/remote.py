@@ -39,6 +39,12 @@ from llm_registry.domain.pages import Page
 from llm_registry.domain.references import Reference, SelectorType, parse_reference
 from llm_registry.errors import ValidationError
 from llm_registry.events.models import Event
+from llm_registry.governance.evaluations import (
+    Evaluation,
+    EvaluationComparison,
+    validate_details,
+    validate_metrics,
+)
 from llm_registry.integrity.digest_cache import DigestCache
 from llm_registry.integrity.models import PullPlan, PullResult, PushResult
 from llm_registry.integrity.transfer import pull_files, push_files
@@ -56,6 +62,8 @@ from llm_registry.search.models import SearchPage, Suggestion
 from llm_registry.settings import Settings
 
 if TYPE_CHECKING:
+    from llm_registry.governance.approvals import Approval
+    from llm_registry.governance.services import PolicySummary, PolicyTest
     from llm_registry.integrity.trust.signing import KeyInput
 
 __all__ = ["RemoteRegistry", "error_from_response"]
@@ -96,10 +104,10 @@ class RemoteRegistry:
     def _get(self, path: str, model: type[M], **params: Any) -> M:
         return model.model_validate_json(self._request("GET", path, params=params).content)
 
-    def _pages(self, path: str, model: type[M]) -> Iterator[M]:
+    def _pages(self, path: str, model: type[M], **params: Any) -> Iterator[M]:
         cursor: str | None = None
         while True:
-            page = self._get(path, Page[model], cursor=cursor, limit=1000)  # type: ignore[valid-type]
+            page = self._get(path, Page[model], **params, cursor=cursor, limit=1000)  # type: ignore[valid-type]
             yield from page.items
             cursor = page.next_cursor
             if cursor is None:
@@ -216,9 +224,10 @@ class RemoteRegistry:
         response = self._request("DELETE", self._version_path(ref), params={"force": "true" if force else None})
         return VersionDocument.model_validate_json(response.content)
 
-    def set_alias(self, ref: str, alias: str, version: str) -> Alias:
+    def set_alias(self, ref: str, alias: str, version: str, *, force: bool = False) -> Alias:
         path = f"{_asset_path(self._asset(ref))}/aliases/{_segment(parse_alias(alias))}"
-        return Alias.model_validate_json(self._request("PUT", path, body={"version": version}).content)
+        body: dict[str, Any] = {"version": version, **({"force": True} if force else {})}
+        return Alias.model_validate_json(self._request("PUT", path, body=body).content)
 
     def remove_alias(self, ref: str, alias: str) -> None:
         self._request("DELETE", f"{_asset_path(self._asset(ref))}/aliases/{_segment(parse_alias(alias))}")
@@ -338,6 +347,82 @@ class RemoteRegistry:
 
     def provenance(self, ref: str) -> list[Provenance]:
         return list(self._pages(f"{self._version_path(ref)}/provenance", Provenance))
+
+    # ------------------------------------------------------------ governance
+    def policies(self) -> list[PolicySummary]:
+        from llm_registry.governance.services import PolicySummary
+
+        return self._get("/v1/governance/policies", Page[PolicySummary]).items
+
+    def test_policy(
+        self, policy: str, subject: str | Mapping[str, Any], *, operation: str = "register",
+        target: Mapping[str, Any] | None = None,
+    ) -> PolicyTest:
+        from llm_registry.governance.services import PolicyTest
+
+        sent: str | dict[str, Any] = subject if isinstance(subject, str) else dict(read_manifest(subject))
+        body = {"policy": policy, "subject": sent, "operation": operation, "target": dict(target or {})}
+        return PolicyTest.model_validate_json(self._request("POST", "/v1/governance/test", body=body).content)
+
+    def approvals(self, *, state: str | None = None) -> list[Approval]:
+        from llm_registry.governance.approvals import Approval
+
+        return list(self._pages("/v1/approvals", Approval, state=state))
+
+    def approval(self, approval_id: str) -> Approval:
+        from llm_registry.governance.approvals import Approval
+
+        return self._get(f"/v1/approvals/{_segment(approval_id)}", Approval)
+
+    def approve(self, approval_id: str, *, comment: str | None = None) -> Approval:
+        return self._decide(approval_id, "approve", comment)
+
+    def reject(self, approval_id: str, *, comment: str) -> Approval:
+        return self._decide(approval_id, "reject", comment)
+
+    def _decide(self, approval_id: str, decision: str, comment: str | None) -> Approval:
+        from llm_registry.governance.approvals import Approval
+
+        body = {"comment": comment} if comment is not None else {}
+        response = self._request("POST", f"/v1/approvals/{_segment(approval_id)}/{decision}", body=body)
+        return Approval.model_validate_json(response.content)
+    # ----------------------------------------------------------- evaluations
+    def record_evaluation(
+        self,
+        subject: str,
+        *,
+        suite: str,
+        metrics: Mapping[str, float],
+        dataset: str | None = None,
+        prompt: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Evaluation:
+        # The embedded registry's checks, here: a NaN or infinite score cannot travel in JSON.
+        body: dict[str, Any] = {
+            "subject": str(self._parse(subject, "subject")),
+            "suite": str(parse_reference(suite, field="suite", default_namespace=self.settings.default_namespace,
+                                         kind=Kind.TEST_SUITE)),
+            "metrics": validate_metrics(metrics),
+        }
+        for field, value, kind in (("dataset", dataset, Kind.DATASET), ("prompt", prompt, Kind.PROMPT)):
+            if value is not None:
+                body[field] = str(parse_reference(value, field=field, kind=kind,
+                                                  default_namespace=self.settings.default_namespace))
+        if details is not None:
+            body["details"] = validate_details(details)
+        return Evaluation.model_validate_json(self._request("POST", "/v1/evaluations", body=body).content)
+
+    def evaluations(
+        self, *, subject: str | None = None, suite: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Evaluation]:
+        return self._get("/v1/evaluations", Page[Evaluation], subject=subject, suite=suite, cursor=cursor,
+                         limit=limit)
+
+    def evaluation(self, evaluation_id: str) -> Evaluation:
+        return self._get(f"/v1/evaluations/{_segment(evaluation_id)}", Evaluation)
+
+    def compare_evaluations(self, refs: Sequence[str], *, suite: str) -> EvaluationComparison:
+        return self._get("/v1/evaluations/compare", EvaluationComparison, ref=list(refs), suite=suite)
 
     def close(self) -> None:
         if not self._closed:

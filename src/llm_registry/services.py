@@ -22,6 +22,9 @@ from llm_registry.search.services import SearchService
 if TYPE_CHECKING:
     from llm_registry.accounts.services import AccountService
     from llm_registry.assets.store_sql import SqlAssetStore
+    from llm_registry.governance.approvals import ApprovalService
+    from llm_registry.governance.evaluations import EvaluationService
+    from llm_registry.governance.services import PolicyService
     from llm_registry.integrity.trust.services import TrustService
 
 
@@ -42,6 +45,11 @@ class Services:
     accounts: AccountService | None = None
     # Signers, signatures, provenance, and the trust gate of pulls and alias moves.
     trust: TrustService | None = None
+    # The policies in force and their dry runs; approval requests (built by ``build_services``).
+    policies: PolicyService | None = None
+    approvals: ApprovalService | None = None
+    # Evaluation results: recorded, listed and compared (built by ``build_services``).
+    evaluations: EvaluationService | None = None
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 # Existing resources, all created by admin1 (so a `user`'s own-only permissions do not apply).
 PATH_VALUES = {"kinds": "models", "namespace": "acme", "name": "base", "version": "1.0.0", "alias": "prod",
                "username": "nobody", "key_id": "01J00000000000000000000000",
-               "digest": "sha256:" + "0" * 64, "upload_id": "01J00000000000000000000000", "signer": "nobody"}
+               "digest": "sha256:" + "0" * 64, "upload_id": "01J00000000000000000000000", "signer": "nobody",
+               "approval_id": "01J00000000000000000000000", "evaluation_id": "01J00000000000000000000000"}
 BODIES: dict[str, Any] = {
     "POST /v1/{kinds}": {"kind": "model", "name": "acme/base", "version": "1.0.0", "spec": {"architecture": "llama"}},
     "PATCH /v1/{kinds}/{namespace}/{name}/versions/{version}": {"labels": {"description": "x"}},

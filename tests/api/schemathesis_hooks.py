@@ -21,7 +21,11 @@ descriptions; without them the fuzzer would count their refusals (422) as findin
   the chunks of an upload session at ``PUT /v1/blobs/uploads/{id}?digest=``;
 * a chunk starts where its session stands (``Upload-Offset``, or ``Content-Range`` FIRST-LAST
   with LAST at least FIRST), and a chunk needs one of the two;
-* a signer's ``public_key`` is a PEM public key (Ed25519 or ECDSA).
+* a signer's ``public_key`` is a PEM public key (Ed25519 or ECDSA);
+* a policy's rules have names of their own, and each rule's ``when`` is a CEL expression that
+  compiles (format ``cel``, drawn from a small grammar);
+* a rejection's comment is not blank, and a policy trial's references are references (patterns
+  the fuzzer draws from, as for every reference).
 
 The sessions the fuzzer opened, and the bytes each has, are followed in ``after_call`` from the
 server's answers: that is what a client knows of its own uploads.
@@ -57,6 +61,7 @@ from schemathesis.transport.serialization import serialize_binary
 from llm_registry.domain.digests import digest_of
 from llm_registry.domain.kinds import Kind
 from llm_registry.errors import ValidationError
+from llm_registry.governance.expressions import compile_expression
 from llm_registry.integrity.trust.keys import load_public_key
 from llm_registry.search.filters import parse_filter
 from llm_registry.search.services import MAX_TERMS
@@ -110,6 +115,20 @@ FILTERS = st.recursive(
 )
 schemathesis.openapi.format("search-filter", FILTERS)
 
+_CEL_TESTS = st.one_of(
+    st.builds("asset.{} == {}".format, st.sampled_from(["namespace", "name", "version", "status", "kind"]), _STRING),
+    st.builds("size(asset.labels.tags) {} {}".format, st.sampled_from(["<", ">=", "=="]), st.integers(0, 5)),
+    st.builds("{} in asset.labels.tags".format, _STRING),
+    st.builds("actor.role == {}".format, st.sampled_from(['"admin"', '"developer"', '"viewer"'])),
+    st.builds("operation == {}".format, st.sampled_from(['"register"', '"move_alias"', '"delete"'])),
+    st.builds("asset.name.startsWith({})".format, _STRING),
+    st.sampled_from(["true", "false", "has(asset.labels.license)"]),
+)
+CEL = st.recursive(_CEL_TESTS, lambda inner: st.one_of(
+    st.builds("{} && {}".format, inner, inner), st.builds("{} || {}".format, inner, inner),
+    st.builds("!({})".format, inner)), max_leaves=3)
+schemathesis.openapi.format("cel", CEL)
+
 
 def _server_cursor(text: str) -> bool:
     """Could the server have answered it (a cursor decodes to a JSON list)? Made-up ones cannot."""
@@ -142,6 +161,34 @@ def _with_digest_of_files(document: Any) -> None:
                    for f in files]
         with contextlib.suppress(TypeError, ValueError):  # beyond what JSON can hold: refused anyway
             content["digest"] = digest_of(sorted(entries, key=lambda f: str(f["path"])))
+
+
+def _compiles(source: Any) -> bool:
+    try:
+        compile_expression(source, field="when")
+    except ValidationError:
+        return False
+    return True
+
+
+def _fit_policy(document: Any) -> None:
+    """A policy document's rules named apart, and an expression that does not compile made one
+    that does (the coverage phase makes its own strings of format ``cel``)."""
+    if not isinstance(document, dict) or document.get("kind") != "policy":
+        return
+    spec = document.get("spec")
+    rules = spec.get("rules") if isinstance(spec, dict) else None
+    if not isinstance(rules, list):
+        return
+    names: set[Any] = set()
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
+        if isinstance(rule.get("name"), str) and rule["name"] in names:
+            rule["name"] = f"{rule['name'][:100]}-{i}"
+        names.add(rule.get("name"))
+        if isinstance(rule.get("when"), str) and not _compiles(rule["when"]):
+            rule["when"] = "true"
 
 
 def _beyond_64_bits(value: Any) -> bool:
@@ -240,6 +287,14 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
     # A case meant to be refused is left as it was drawn (an edit would make it another case).
     if case.meta is not None and not case.meta.generation.mode.is_positive:
         return
+    documents: Any = []
+    if isinstance(body, dict):
+        documents = {"register_version": [body], "register_batch": body.get("documents"),
+                     "test_policy": [body.get("subject")]}.get(str(operation), [])
+    for document in documents if isinstance(documents, list) else []:
+        _fit_policy(document)
+        if operation == "test_policy":
+            _with_digest_of_files(document)
     if operation == "add_signer" and isinstance(body, dict) and not _public_key(body.get("public_key")):
         body["public_key"] = _new_public_key()
     # The coverage phase hands path parameters already percent-encoded (sha256%3A...).

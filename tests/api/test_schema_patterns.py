@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_registry.domain import patterns
+from llm_registry.domain.kinds import Kind
 from llm_registry.domain.names import is_alias_name, parse_name
 from llm_registry.domain.ranges import parse_range
-from llm_registry.domain.references import REFERENCE_PATTERN, parse_reference
+from llm_registry.domain.references import REFERENCE_PATTERN, kind_reference_pattern, parse_reference
 from llm_registry.domain.versions import parse_version
 from llm_registry.errors import ValidationError
 
@@ -36,6 +37,9 @@ CASES: dict[str, tuple[str, Callable[[str], object], str]] = {
     "range": (patterns.RANGE, parse_range, "0129.xX*v-+|<>=~^ \t\u3000rc"),
     "reference": (REFERENCE_PATTERN, parse_reference, "model:acme/b@0129.-x^<=~| \x1clatestsha256f"),
     "name": (patterns.NAME, parse_name, "ab0._-/"),
+    "suite reference": (kind_reference_pattern(Kind.TEST_SUITE),
+                        lambda text: parse_reference(text, kind=Kind.TEST_SUITE),
+                        "test_suite:model:acme/b@0129.-x^<=~| latestsha256f"),
 }
 
 

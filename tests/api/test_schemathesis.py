@@ -26,7 +26,7 @@ from tests.api.fuzzing import Budget, Outcome, fuzz
 RANDOM = os.environ.get("LLM_REGISTRY_RANDOM_FUZZ") == "1"
 EXAMPLES = int(os.environ.get("LLM_REGISTRY_FUZZ_EXAMPLES", "0"))
 BUDGETS = {
-    "sqlite": Budget(max_examples=EXAMPLES or 5, stateful_steps=12, deterministic=not RANDOM, stateful_scenarios=80),
+    "sqlite": Budget(max_examples=EXAMPLES or 5, stateful_steps=16, deterministic=not RANDOM, stateful_scenarios=80),
     "postgresql": Budget(max_examples=EXAMPLES or 5, stateful_steps=8, deterministic=not RANDOM,
                          stateful_scenarios=30, phases=("examples", "fuzzing", "stateful")),
 }

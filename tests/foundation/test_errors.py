@@ -11,6 +11,7 @@ import pytest
 from llm_registry import errors
 from llm_registry.errors import (
     ERROR_CODES,
+    ApprovalRequiredError,
     ConcurrentWriteError,
     ConflictError,
     ForbiddenError,
@@ -33,6 +34,7 @@ CLASSES: dict[type[RegistryError], tuple[int, str, str]] = {
     ConflictError: (409, "ALREADY_EXISTS", "conflict"),
     ConcurrentWriteError: (409, "ABORTED", "concurrent_write"),
     PolicyDeniedError: (403, "PERMISSION_DENIED", "policy_denied"),
+    ApprovalRequiredError: (202, "FAILED_PRECONDITION", "approval_required"),
     UnauthenticatedError: (401, "UNAUTHENTICATED", "unauthenticated"),
     ForbiddenError: (403, "PERMISSION_DENIED", "forbidden"),
     RateLimitedError: (429, "RESOURCE_EXHAUSTED", "rate_limited"),

@@ -28,7 +28,7 @@ SPECS: dict[str, dict[str, Any]] = {
                              "properties": {"product": {"type": "string", "default": "Acme"},
                                             "question": {"type": "string"}}}},
     "pipeline": {"steps": [{"name": "retrieve", "uses": "dataset:acme/kb@^2"}, {"name": "answer"}]},
-    "policy": {"rules": [{"name": "licensed", "expression": "asset.labels.license != ''", "effect": "deny"}]},
+    "policy": {"rules": [{"name": "licensed", "when": "asset.labels.license != ''", "effect": "deny"}]},
     "test_suite": {"cases": [{"input": "2+2?", "expected": "4"}], "scorers": [{"name": "exact", "threshold": 1}]},
 }
 
@@ -322,7 +322,7 @@ BAD_MANIFESTS: list[tuple[str, Any, type[Exception], str, str | None]] = [
     ("spec-typed-field", model(name="acme/x", spec={"parameters": "eight billion"}), ValidationError, "invalid_spec",
      "spec.parameters"),
     ("spec-bad-nested", {"kind": "policy", "name": "acme/p", "version": "1.0.0",
-                         "spec": {"rules": [{"name": "r", "expression": "x", "effect": "allow"}]}},
+                         "spec": {"rules": [{"name": "r", "when": "x", "effect": "allow"}]}},
      ValidationError, "invalid_spec", "spec.rules[0].effect"),
     ("spec-required", {"kind": "policy", "name": "acme/p", "version": "1.0.0", "spec": {}}, ValidationError,
      "invalid_spec", "spec.rules"),

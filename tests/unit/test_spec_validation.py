@@ -62,12 +62,12 @@ REALISTIC: dict[Kind, dict[str, Any]] = {
         "rules": [
             {
                 "name": "license-required",
-                "expression": "asset.labels.license != ''",
+                "when": "asset.labels.license != ''",
                 "effect": "deny",
                 "message": "every asset needs a license",
                 "applies_to": {"kinds": ["model", "dataset"]},
             },
-            {"name": "prod-approval", "expression": "operation.alias == 'production'", "effect": "require_approval"},
+            {"name": "prod-approval", "when": "operation.alias == 'production'", "effect": "require_approval"},
         ],
         "owner": "governance",
     },
@@ -140,11 +140,11 @@ def test_spec_that_is_not_an_object_is_refused_at_spec(kind: Kind) -> None:
         (Kind.PIPELINE, {"steps": [{"name": "a", "with": []}]}, "spec.steps[0].with", "object"),
         (
             Kind.POLICY,
-            {"rules": [{"name": "r", "expression": "true", "effect": "block"}]},
+            {"rules": [{"name": "r", "when": "true", "effect": "block"}]},
             "spec.rules[0].effect",
             "deny",
         ),
-        (Kind.POLICY, {"rules": [{"name": "r", "effect": "warn"}]}, "spec.rules[0].expression", "required"),
+        (Kind.POLICY, {"rules": [{"name": "r", "effect": "warn"}]}, "spec.rules[0].when", "required"),
         (Kind.TEST_SUITE, {"cases": [{"expected": "4"}]}, "spec.cases[0].input", "required"),
         (Kind.TEST_SUITE, {"scorers": [{"name": "s", "threshold": "high"}]}, "spec.scorers[0].threshold", "number"),
     ],

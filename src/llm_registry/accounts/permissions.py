@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, str] = {
     "users:manage": "Create, change and disable users; grant namespaces; manage every API key.",
     "audit:read": "Read the audit log.",
     "signers:manage": "Add and revoke trusted signers (the keys whose signatures count).",
+    "evaluations:record": "Record evaluation results (scores of a version on a test suite).",
 }
 
 _VIEWER = {"assets:read": Scope.ANY}
@@ -39,6 +40,7 @@ _DEVELOPER = {
     "assets:delete": Scope.ANY,
     "policies:read": Scope.ANY,
     "api-keys:create": Scope.ANY,
+    "evaluations:record": Scope.ANY,
 }
 _ADMIN = dict.fromkeys(PERMISSIONS, Scope.ANY)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from llm_registry.assets import documents
+from llm_registry.assets.changes import change_of
 from llm_registry.assets.context import AssetContext
 from llm_registry.assets.interfaces import AliasRow, AssetReader, AssetRow
 from llm_registry.assets.models import Alias, Status
@@ -18,6 +19,7 @@ from llm_registry.domain.references import LATEST, Reference
 from llm_registry.domain.versions import parse_version
 from llm_registry.errors import ConflictError, NotFoundError, ValidationError
 from llm_registry.events.models import EventType
+from llm_registry.governance.policies import Operation
 
 
 class AliasService:
@@ -34,13 +36,17 @@ class AliasService:
         *,
         actor: Actor,
         precondition: Callable[[Alias | None], bool] | None = None,
+        approval: str | None = None,
+        force: bool = False,
     ) -> Alias:
         """Point ``alias`` at an exact version of the asset (``latest`` is implicit and cannot be set).
 
         Moves of one asset's aliases run one after the other (last writer wins, in commit order),
         so each move's event records the one before it. ``precondition``, when given, is asked
         about the alias as it stands (None: not set) once the asset is locked; False refuses the
-        move with ConflictError (``precondition_failed``)."""
+        move with ConflictError (``precondition_failed``). The policies in force are asked
+        (``approval``: the approved request this move carries out); ``force`` activates a
+        policy that would lock admins out of changing policy."""
         parsed = self.context.asset_reference(ref)
         alias = parse_alias(alias)
         if alias == LATEST:
@@ -48,8 +54,9 @@ class AliasService:
                 "'latest' is implicit: the highest active release", code="invalid_alias", field="alias"
             )
         target_ref = parsed.with_version(str(parse_version(version, field="version")))
-        warnings = self._trust_warnings(parsed, target_ref, actor)
-        with self.context.store.write() as tx:
+        trust_warnings = self._trust_warnings(parsed, target_ref, actor)
+        warnings = trust_warnings
+        with self.context.governed(), self.context.store.write() as tx:
             asset = self._authorize(tx, parsed, actor)
             tx.lock_asset(asset.id)
             row = get_by_reference(tx, target_ref)
@@ -76,6 +83,16 @@ class AliasService:
                     name=alias, version=row.version, updated_at=stored.updated_at, updated_by=stored.updated_by,
                     warnings=warnings,
                 )
+            before = current.version if current else None
+            policy_warnings = self.context.check_policies(
+                tx,
+                lambda: change_of(
+                    row, Operation.MOVE_ALIAS, target={"alias": alias, "before": before, "after": row.version},
+                    request={"ref": str(parsed), "alias": alias, "version": row.version, "force": force},
+                ),
+                actor, approval=approval, force=force,
+            )
+            warnings = [*warnings, *policy_warnings]
             now = self.context.now()
             tx.set_alias(row.asset_id, alias, row.id, now, actor.name)
             tx.append_event(
@@ -84,8 +101,9 @@ class AliasService:
                 asset=parsed.asset,
                 actor=actor.name,
                 at=now,
-                payload={"alias": alias, "before": current.version if current else None, "after": row.version,
-                         **({"trust_warnings": warnings} if warnings else {})},
+                payload={"alias": alias, "before": before, "after": row.version,
+                         **({"trust_warnings": trust_warnings} if trust_warnings else {}),
+                         **({"policy_warnings": policy_warnings} if policy_warnings else {})},
             )
         return Alias(name=alias, version=row.version, updated_at=now, updated_by=actor.name, warnings=warnings)
 

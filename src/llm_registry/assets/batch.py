@@ -143,6 +143,8 @@ class BatchRegistration:
                 if new is not None:
                     indexing.append(new)
             writer.flush()
+            if context.policy is not None:
+                context.policy.flush_counts(writer)
             if context.search_index is not None:
                 context.search_index.index_versions(writer, indexing)
         return written

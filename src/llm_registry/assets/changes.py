@@ -6,9 +6,10 @@ it) and writes its event in the same transaction; a change that changes nothing 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
@@ -19,6 +20,10 @@ from llm_registry.domain.access import Actor
 from llm_registry.domain.references import Reference, SelectorType
 from llm_registry.errors import ConflictError, ValidationError
 from llm_registry.events.models import EventType
+from llm_registry.governance.policies import Operation
+
+if TYPE_CHECKING:
+    from llm_registry.governance.gate import Change
 
 MAX_STATUS_MESSAGE = 4096
 
@@ -48,16 +53,26 @@ class ChangeService:
         self.context = context
 
     # ---------------------------------------------------------------- labels
-    def update_labels(self, ref: str | Reference, changes: LabelChanges, *, actor: Actor) -> VersionDocument:
+    def update_labels(
+        self, ref: str | Reference, changes: LabelChanges, *, actor: Actor, approval: str | None = None
+    ) -> VersionDocument:
         """Apply label changes as a new revision (no revision when nothing changes)."""
         parsed = self.context.parse_reference(ref)
-        with self.context.store.write() as tx:
+        with self.context.governed(), self.context.store.write() as tx:
             row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
             before = row.labels
             after = apply_label_changes(before, changes)
             if after == before:
                 return documents.to_document(row)
+            warnings = self.context.check_policies(
+                tx,
+                lambda: change_of(
+                    row, Operation.UPDATE_LABELS, labels=after, target={"before": before, "after": after},
+                    request={"ref": subject_of(row), "changes": label_changes_json(changes)},
+                ),
+                actor, approval=approval,
+            )
             now = self.context.now()
             row.revision += 1
             row.labels = after
@@ -71,34 +86,37 @@ class ChangeService:
                 asset=asset_of(row),
                 actor=actor.name,
                 at=now,
-                payload={"revision": row.revision, "before": before, "after": after},
+                payload={"revision": row.revision, "before": before, "after": after, **_warned(warnings)},
             )
-            return documents.to_document(row)
+            return _with_warnings(documents.to_document(row), warnings)
 
     # ---------------------------------------------------------------- status
     def deprecate(
-        self, ref: str | Reference, *, message: str | None = None, replacement: str | None = None, actor: Actor
+        self, ref: str | Reference, *, message: str | None = None, replacement: str | None = None, actor: Actor,
+        approval: str | None = None,
     ) -> VersionDocument:
         """Mark a version deprecated (it stays choosable by ranges); raises ConflictError when yanked."""
         if replacement is not None:
             replacement = str(self.context.parse_reference(replacement, field="replacement"))
         return self._change_status(
             ref, Status.DEPRECATED, message, replacement, actor,
-            allowed_from=(Status.ACTIVE, Status.DEPRECATED), event=EventType.ASSET_DEPRECATED,
+            allowed_from=(Status.ACTIVE, Status.DEPRECATED), event=EventType.ASSET_DEPRECATED, approval=approval,
         )
 
-    def yank(self, ref: str | Reference, *, reason: str | None = None, actor: Actor) -> VersionDocument:
+    def yank(
+        self, ref: str | Reference, *, reason: str | None = None, actor: Actor, approval: str | None = None
+    ) -> VersionDocument:
         """Yank a version: kept and fetchable by exact version, never chosen by a range or ``latest``."""
         return self._change_status(
             ref, Status.YANKED, reason, None, actor,
-            allowed_from=(Status.ACTIVE, Status.DEPRECATED), event=EventType.ASSET_YANKED,
+            allowed_from=(Status.ACTIVE, Status.DEPRECATED), event=EventType.ASSET_YANKED, approval=approval,
         )
 
-    def restore(self, ref: str | Reference, *, actor: Actor) -> VersionDocument:
+    def restore(self, ref: str | Reference, *, actor: Actor, approval: str | None = None) -> VersionDocument:
         """Make a deprecated or yanked version active again."""
         return self._change_status(
             ref, Status.ACTIVE, None, None, actor,
-            allowed_from=(Status.DEPRECATED, Status.YANKED), event=EventType.ASSET_RESTORED,
+            allowed_from=(Status.DEPRECATED, Status.YANKED), event=EventType.ASSET_RESTORED, approval=approval,
         )
 
     def _change_status(
@@ -111,6 +129,7 @@ class ChangeService:
         *,
         allowed_from: tuple[Status, ...],
         event: EventType,
+        approval: str | None = None,
     ) -> VersionDocument:
         if message is not None and len(message) > MAX_STATUS_MESSAGE:
             # Named as the caller named it: yank takes a reason, deprecate a message.
@@ -119,7 +138,7 @@ class ChangeService:
                 f"{name} is longer than {MAX_STATUS_MESSAGE} characters", code="invalid_parameter", field=name
             )
         parsed = self.context.parse_reference(ref)
-        with self.context.store.write() as tx:
+        with self.context.governed(), self.context.store.write() as tx:
             row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:update", namespace=row.namespace, owner=row.created_by)
             current = Status(row.status)
@@ -133,6 +152,14 @@ class ChangeService:
             after = {"status": status.value, "message": message, "replacement": replacement}
             if before == after:
                 return documents.to_document(row)
+            warnings = self.context.check_policies(
+                tx,
+                lambda: change_of(
+                    row, Operation.CHANGE_STATUS, target={"before": before, **after},
+                    request={"ref": subject_of(row), **after},
+                ),
+                actor, approval=approval,
+            )
             now = self.context.now()
             tx.update_status(row.id, status.value, message, replacement, now)
             row.status, row.status_message, row.replacement, row.updated_at = status.value, message, replacement, now
@@ -140,17 +167,19 @@ class ChangeService:
                 self.context.search_index.update_version(tx, row)
             tx.append_event(
                 type=event, subject=subject_of(row), asset=asset_of(row), actor=actor.name, at=now,
-                payload={"before": before, "after": after},
+                payload={"before": before, "after": after, **_warned(warnings)},
             )
-            return documents.to_document(row)
+            return _with_warnings(documents.to_document(row), warnings)
 
     # ---------------------------------------------------------------- delete
-    def delete(self, ref: str | Reference, *, force: bool = False, actor: Actor) -> VersionDocument:
+    def delete(
+        self, ref: str | Reference, *, force: bool = False, actor: Actor, approval: str | None = None
+    ) -> VersionDocument:
         """Delete a version; raises ConflictError (``has_dependents``) while others pin it, unless forced."""
         parsed = self.context.parse_reference(ref)
         if parsed.selector_type is not SelectorType.VERSION:
             raise ValidationError("delete needs an exact version", code="invalid_reference", field="ref")
-        with self.context.store.write() as tx:
+        with self.context.governed(), self.context.store.write() as tx:
             row = locked_version(tx, parsed)
             self.context.authorize(actor, "assets:delete", namespace=row.namespace, owner=row.created_by)
             dependents = [f"{d.kind.value}:{d.namespace}/{d.name}@{d.version}" for d in tx.list_dependents(row.id)]
@@ -163,6 +192,14 @@ class ChangeService:
                     field="ref",
                     details={"dependents": dependents},
                 )
+            warnings = self.context.check_policies(
+                tx,
+                lambda: change_of(
+                    row, Operation.DELETE, target={"force": force, "dependents": dependents},
+                    request={"ref": subject_of(row), "force": force},
+                ),
+                actor, approval=approval,
+            )
             if self.context.search_index is not None:
                 self.context.search_index.remove_version(tx, row)
             tx.delete_version(row)
@@ -180,9 +217,52 @@ class ChangeService:
                     "aliases": row.aliases,
                     "before": {"status": row.status, "labels": row.labels},
                     "after": None,
+                    **_warned(warnings),
                 },
             )
-            return documents.to_document(row)
+            return _with_warnings(documents.to_document(row), warnings)
+
+
+def change_of(
+    row: VersionRow, operation: Operation, *, labels: dict[str, Any] | None = None, target: dict[str, Any],
+    request: dict[str, Any],
+) -> Change:
+    """A change of an existing version as policy rules see it (``labels``: as they will stand)."""
+    from llm_registry.governance.gate import Change, asset_view
+
+    def asset() -> dict[str, Any]:
+        return asset_view(
+            kind=row.kind, namespace=row.namespace, name=row.name, version=row.version, spec=row.spec,
+            labels=row.labels if labels is None else labels, status=row.status, content=row.content,
+            dependencies=row.dependencies, created_by=row.created_by, digest=row.digest,
+        )
+
+    return Change(
+        operation=operation, kind=row.kind, namespace=row.namespace, subject=subject_of(row), asset=asset,
+        target=target, version_id=row.id, request=request,
+    )
+
+
+def label_changes_json(changes: LabelChanges) -> dict[str, Any]:
+    """A label update as data (an approval request keeps it so)."""
+    out = dataclasses.asdict(changes)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def label_changes_from(data: Mapping[str, Any]) -> LabelChanges:
+    values = dict(data)
+    for name in ("tags", "add_tags", "remove_tags"):
+        if values.get(name) is not None:
+            values[name] = tuple(values[name])
+    return LabelChanges(**values)
+
+
+def _warned(warnings: list[str]) -> dict[str, Any]:
+    return {"policy_warnings": warnings} if warnings else {}
+
+
+def _with_warnings(document: VersionDocument, warnings: list[str]) -> VersionDocument:
+    return document.model_copy(update={"warnings": warnings}) if warnings else document
 
 
 def locked_version(tx: AssetWriter, ref: Reference) -> VersionRow:

@@ -3,6 +3,8 @@ default namespace, the clock and the authorizer; and the reference rules they al
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,8 +15,9 @@ from llm_registry.domain.times import Clock, format_epoch, system_clock
 from llm_registry.errors import ValidationError
 
 if TYPE_CHECKING:
-    from llm_registry.assets.interfaces import AssetStore, SearchIndexer, VersionStore
+    from llm_registry.assets.interfaces import AssetStore, AssetWriter, SearchIndexer, VersionStore
     from llm_registry.domain.access import Actor, Authorizer
+    from llm_registry.governance.gate import Change, PolicyGate
     from llm_registry.integrity.interfaces import TrustGate
 
 
@@ -61,6 +64,28 @@ class AssetContext(ReadContext):
     clock: Clock = system_clock
     authorizer: Authorizer | None = None
     trust: TrustGate | None = None
+    policy: PolicyGate | None = None
+
+    def governed(self) -> AbstractContextManager[None]:
+        """Around a change's transaction: what a policy refusal leaves is written after it."""
+        return self.policy.recorded() if self.policy is not None else nullcontext()
+
+    def check_policies(
+        self, tx: AssetWriter, change: Callable[[], Change], actor: Actor, *, approval: str | None = None,
+        batched: bool = False, force: bool = False,
+    ) -> list[str]:
+        """The warnings of the policies in force about ``change`` (built only when a policy
+        is in force); raises PolicyDeniedError or ApprovalRequiredError. Records the warnings'
+        ``policy.warned`` event in ``tx``."""
+        if self.policy is None:
+            return []
+        from llm_registry.governance.gate import warning_texts
+
+        built = change()
+        outcomes = self.policy.check(tx, built, actor, approval=approval, batched=batched, force=force)
+        if outcomes:
+            self.policy.warned(tx, built, actor, outcomes, self.now())
+        return warning_texts(outcomes)
 
     def now(self) -> str:
         """The clock's time in stored form."""

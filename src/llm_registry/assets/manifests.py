@@ -3,6 +3,7 @@ in them: what every client does before it sends a document, embedded or remote a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -12,6 +13,29 @@ from typing import Any
 import orjson
 
 from llm_registry.errors import ValidationError
+
+
+@functools.cache
+def _manifest_loader() -> type[Any]:
+    """YAML's safe loader with YAML 1.2's booleans: only ``true`` and ``false`` are booleans, so
+    ``on: [register]`` (a policy rule) keeps its key and ``country: no`` its value, where YAML 1.1
+    would read ``on``, ``off``, ``yes`` and ``no`` as booleans."""
+    import re
+
+    import yaml
+
+    class ManifestLoader(yaml.SafeLoader):
+        pass
+
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:bool"]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    ManifestLoader.yaml_implicit_resolvers = resolvers
+    ManifestLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return ManifestLoader
 
 
 def parse_manifest_text(text: str, *, source: str = "manifest") -> dict[str, Any]:
@@ -26,7 +50,7 @@ def parse_manifest_text(text: str, *, source: str = "manifest") -> dict[str, Any
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_manifest_loader())  # a SafeLoader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

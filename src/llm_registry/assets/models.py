@@ -184,6 +184,8 @@ class VersionDocument(BaseModel):
     revision: int
     pins: list[Pin]
     aliases: list[str]
+    # What the policies in force warned of, in the answer to the change that raised them.
+    warnings: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
     @property
     def ref(self) -> str:

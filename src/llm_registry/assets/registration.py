@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_registry.assets import documents
 from llm_registry.assets.context import AssetContext
@@ -22,6 +22,9 @@ from llm_registry.domain.references import Reference
 from llm_registry.domain.versions import Version, parse_version, sort_key, version_key
 from llm_registry.errors import ConcurrentWriteError, ConflictError, ValidationError
 from llm_registry.events.models import EventType
+
+if TYPE_CHECKING:
+    from llm_registry.governance.gate import Change
 
 _Indexing = tuple[VersionRow, list[str]]  # a new version and the asset ids it pins
 # The version a dependency pins: (its reference, the error code and field when none matches).
@@ -67,19 +70,26 @@ class RegistrationService:
         digest = documents.content_digest(parsed, document_digest)
         return PreparedDocument(parsed, name, version, dependency_refs, fields, document_digest, digest)
 
-    def register(self, manifest: Mapping[str, Any] | Manifest, *, actor: Actor) -> tuple[VersionDocument, bool]:
+    def register(
+        self, manifest: Mapping[str, Any] | Manifest, *, actor: Actor, approval: str | None = None
+    ) -> tuple[VersionDocument, bool]:
         """Register a version; returns (document, created). Idempotent for an identical document.
+        The document lists the warnings of the policies in force (``warnings``).
 
         Raises ValidationError (bad input, ``dependency_cycle``), NotFoundError
-        (``dependency_not_found``), ConflictError (``version_conflict``) or ForbiddenError.
+        (``dependency_not_found``), ConflictError (``version_conflict``), ForbiddenError,
+        PolicyDeniedError or ApprovalRequiredError. ``approval``: the approved request this
+        registration carries out.
         """
         prepared = self.prepare(manifest)
         self.context.authorize(actor, "assets:create", namespace=prepared.name.namespace)
         for attempt in range(_ATTEMPTS):
             try:
-                with self.context.store.write() as tx:
-                    row, created, _ = self.register_in(tx, prepared, actor)
-                return documents.to_document(row), created
+                warnings: list[str] = []
+                with self.context.governed(), self.context.store.write() as tx:
+                    row, created, _ = self.register_in(tx, prepared, actor, approval=approval, warnings=warnings)
+                document = documents.to_document(row)
+                return (document.model_copy(update={"warnings": warnings}) if warnings else document), created
             except ConcurrentWriteError:
                 if attempt == _ATTEMPTS - 1:
                     raise
@@ -93,11 +103,14 @@ class RegistrationService:
         *,
         index: bool = True,
         choose_pin: PinChooser | None = None,
+        approval: str | None = None,
+        warnings: list[str] | None = None,
     ) -> tuple[VersionRow, bool, _Indexing | None]:
         """Register ``prepared`` inside the write transaction ``tx`` (which commits or rolls back
         everything it holds): (the version's row, created, what the search index still needs
-        when ``index`` is false and the version is new). ``choose_pin`` chooses the version of
-        each dependency (default: ``get_pin_target`` on ``tx``)."""
+        when ``index`` is false and the version is new). ``index`` false is a batch's
+        registration. ``choose_pin`` chooses the version of each dependency (default:
+        ``get_pin_target`` on ``tx``). The policies' warnings are added to ``warnings``."""
         if choose_pin is None:
             def choose_pin(ref: Reference, code: str, field: str) -> PinTarget:
                 return get_pin_target(tx, ref, code=code, field=field)
@@ -116,6 +129,11 @@ class RegistrationService:
                 code="version_conflict",
                 field="version",
             )
+        found = self.context.check_policies(
+            tx, lambda: registration_change(prepared), actor, approval=approval, batched=not index
+        )
+        if warnings is not None:
+            warnings.extend(found)
         pins: list[dict[str, Any]] = []
         dependency_rows: list[DependencyRow] = []
         for position, (ref, declared) in enumerate(zip(prepared.dependency_refs, parsed.dependencies, strict=True)):
@@ -182,9 +200,35 @@ class RegistrationService:
                 "digest": prepared.digest,
                 "before": None,
                 "after": {"status": Status.ACTIVE.value, "pins": pins, "labels": labels},
+                **({"policy_warnings": found} if found else {}),
             },
         )
+        if self.context.policy is not None:
+            self.context.policy.registered(tx, namespace, now, batched=not index)
         return row, True, None if index else (row, pinned)
+
+
+def registration_change(prepared: PreparedDocument) -> Change:
+    """The registration as policy rules see it."""
+    from llm_registry.governance.gate import Change, asset_view
+    from llm_registry.governance.policies import Operation
+
+    parsed = prepared.manifest
+    namespace, name = prepared.name
+
+    def asset() -> dict[str, Any]:
+        return asset_view(
+            kind=parsed.kind, namespace=namespace, name=name, version=parsed.version, spec=parsed.spec,
+            labels=parsed.labels.model_dump(mode="json"), status=Status.ACTIVE.value,
+            content=prepared.fields["content"], dependencies=prepared.fields["dependencies"], created_by=None,
+            digest=prepared.digest,
+        )
+
+    return Change(
+        operation=Operation.REGISTER, kind=parsed.kind, namespace=namespace,
+        subject=f"{parsed.kind.value}:{namespace}/{name}@{parsed.version}", asset=asset,
+        request=lambda: {"manifest": parsed.model_dump(mode="json", exclude_none=True)},
+    )
 
 
 def _refuse_cycle(tx: AssetWriter, asset: AssetRow, targets: list[str]) -> None:

@@ -81,3 +81,7 @@ def validate_spec(kind: Kind, spec: object) -> None:
         from llm_registry.assets.templates import check_prompt_spec
 
         check_prompt_spec(spec)
+    elif kind is Kind.POLICY:
+        from llm_registry.governance.policies import compile_policy
+
+        compile_policy(spec)

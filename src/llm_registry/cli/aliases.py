@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from llm_registry.cli import views
-from llm_registry.cli.output import emit_items, emit_json, emit_model, notice
+from llm_registry.cli.output import emit_items, emit_json, emit_model, notice, print_warnings
 from llm_registry.cli.session import JsonOption, current_state, open_registry
 
 AssetArgument = Annotated[str, typer.Argument(metavar="ASSET_REF", help="kind:namespace/name (no selector)")]
@@ -22,18 +22,21 @@ def set_alias(
     asset_ref: AssetArgument,
     alias: AliasArgument,
     version: Annotated[str, typer.Argument(metavar="VERSION", help="An exact version of the asset.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Activate a policy even though it would leave no admin able to change "
+                           "policy.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Point an alias at a version (creating or moving it)."""
     state = current_state(ctx, json_output)
     with open_registry(state) as registry:
-        moved = registry.set_alias(asset_ref, alias, version)
+        moved = registry.set_alias(asset_ref, alias, version, force=force)
     if state.json:
         emit_model(moved)
     else:
         notice(f"{asset_ref}@{moved.name} → {moved.version}")
-    for warning in moved.warnings:  # what the trust policy (warn) says of the move
-        typer.echo(f"warning: {warning}", err=True)
+    print_warnings(moved.warnings)  # what the policies (warn) and the trust policy say of the move
 
 
 @alias_app.command("rm")

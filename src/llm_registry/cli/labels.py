@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from llm_registry.cli import views
-from llm_registry.cli.output import emit_items, emit_model
+from llm_registry.cli.output import emit_items, emit_model, print_warnings
 from llm_registry.cli.params import parse_annotations
 from llm_registry.cli.session import JsonOption, current_state, open_registry
 from llm_registry.errors import ValidationError
@@ -50,6 +50,7 @@ def label(
     with open_registry(state) as registry:
         document = registry.label(ref, description=description, license=license, card=card_text, tags=tag or [],
                                   untags=untag or [], annotations=annotations)
+    print_warnings(document.warnings)
     if state.json:
         emit_model(document)
     else:

@@ -1,7 +1,8 @@
 """The ``llm-registry`` application: global options, the command modules, error mapping.
 
 Errors the registry raises on purpose (``RegistryError``) are mapped here, once: stderr gets
-``error: <code>: <message>`` (or ``{"error": {...}}`` with ``--json``) and the exit code is 1.
+``error: <code>: <message>`` (or ``{"error": {...}}`` with ``--json``) and the exit code is 1
+(3 for ``approval_required``: a policy holds the change until it is approved).
 Anything else is a bug and keeps its traceback. Usage errors are click's (exit code 2).
 """
 
@@ -15,7 +16,7 @@ import typer
 from llm_registry.cli.commands import Conversion, LazyGroup, index_modules, lazy_group
 from llm_registry.cli.output import location_secrets, report_error
 from llm_registry.cli.session import CliState, JsonOption
-from llm_registry.errors import RegistryError
+from llm_registry.errors import ApprovalRequiredError, RegistryError
 from llm_registry.settings import DECLARED
 
 # Each module adds its commands with ``register(app)``; one line here adds a command group. A
@@ -34,10 +35,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "llm_registry.cli.discovery",
     "llm_registry.cli.blobs",
     "llm_registry.cli.trust",
+    "llm_registry.cli.governance",
+    "llm_registry.cli.evaluations",
     "llm_registry.cli.serve",
 )
 
 EXIT_ERROR = 1
+# A change a policy holds for an approval: not done yet, not refused either.
+EXIT_PENDING = 3
 # Where a location or token given through the environment comes from (both may hold secrets).
 URL_VARIABLE = DECLARED["url"].env
 TOKEN_VARIABLE = DECLARED["token"].env
@@ -55,7 +60,7 @@ class RegistryErrorGroup(LazyGroup):
             location = state.registry if state is not None and state.registry else os.environ.get(URL_VARIABLE)
             secrets = [*location_secrets(location), os.environ.get(TOKEN_VARIABLE, "")]
             report_error(error, as_json=state is not None and state.json, secrets=secrets, location=location)
-            raise typer.Exit(EXIT_ERROR) from None
+            raise typer.Exit(EXIT_PENDING if isinstance(error, ApprovalRequiredError) else EXIT_ERROR) from None
 
 
 def package_version() -> str:

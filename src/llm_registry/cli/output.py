@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import orjson
 import typer
 
-from llm_registry.errors import RegistryError, UnauthenticatedError
+from llm_registry.errors import ApprovalRequiredError, RegistryError, UnauthenticatedError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -93,6 +93,10 @@ _BEARER_ADVICE = re.compile(r":? send `Authorization: Bearer [^`]*`")
 def error_hint(error: RegistryError, location: str | None) -> str | None:
     """What a CLI user does next about ``error``, when the message cannot say it: a server that
     wants credentials wants ``llm-registry login URL`` (or a token in the environment)."""
+    if isinstance(error, ApprovalRequiredError) and error.details.get("approval_id"):
+        approval = error.details["approval_id"]
+        return (f"`llm-registry approvals show {approval}` follows the request; someone with policies:manage "
+                f"carries the change out with `llm-registry approve {approval}`")
     if not isinstance(error, UnauthenticatedError) or not location:
         return None
     if not location.startswith(("http://", "https://")) or "llm-registry login" in error.message:
@@ -190,6 +194,12 @@ def print_table(grid: Table, rows: Iterable[Sequence[str]]) -> None:
     for row in rows:
         grid.add_row(*row)
     print_renderable(grid)
+
+
+def print_warnings(warnings: Iterable[str]) -> None:
+    """What a policy (or the trust policy) warned of a change, on stderr: ``warning: …``."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def next_page_hint(next_cursor: str | None, option: str = "--cursor") -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llm_registry.cli.output import emit_model, notice
+from llm_registry.cli.output import emit_model, notice, print_warnings
 from llm_registry.cli.session import CliState, JsonOption, current_state, open_registry
 
 if TYPE_CHECKING:
@@ -16,6 +16,7 @@ RefArgument = Annotated[str, typer.Argument(metavar="REF", help="kind:namespace/
 
 
 def _report(state: CliState, document: VersionDocument, verb: str) -> None:
+    print_warnings(document.warnings)
     if state.json:
         emit_model(document)
         return

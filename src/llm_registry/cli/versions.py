@@ -11,7 +11,7 @@ import typer
 
 from llm_registry.assets.manifests import load_manifest, parse_manifest_text
 from llm_registry.cli import views
-from llm_registry.cli.output import emit_items, emit_model, next_page_hint, notice
+from llm_registry.cli.output import emit_items, emit_model, next_page_hint, notice, print_warnings
 from llm_registry.cli.session import JsonOption, current_state, open_registry
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def register_manifest(
     with open_registry(state) as registry:
         known = _already_registered(registry, document)
         registered = registry.register(document)
+    print_warnings(registered.warnings)
     if state.json:
         emit_model(registered)
     else:

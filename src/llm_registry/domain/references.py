@@ -30,6 +30,12 @@ REFERENCE_PATTERN = rf"{_SPACE}*{_KIND}:{NAME}(?:@{_SPACE}*{_SELECTOR}{_SPACE}*)
 """``kind:namespace/name[@selector]`` as ``parse_reference`` takes it (see ``domain.patterns``)."""
 
 
+def kind_reference_pattern(kind: Kind) -> str:
+    """A reference to an asset of ``kind`` as ``parse_reference(..., kind=kind)`` takes it: the
+    kind may be left out, and must be ``kind`` when given."""
+    return rf"{_SPACE}*(?:{kind.value}:)?{NAME}(?:@{_SPACE}*{_SELECTOR}{_SPACE}*)?{_SPACE}*"
+
+
 class SelectorType(StrEnum):
     LATEST = "latest"
     VERSION = "version"

@@ -33,6 +33,12 @@ class EventType(StrEnum):
     SIGNATURE_ADDED = "signature.added"
     SIGNATURE_REVOKED = "signature.revoked"
     PROVENANCE_ATTACHED = "provenance.attached"
+    POLICY_DENIED = "policy.denied"
+    POLICY_WARNED = "policy.warned"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_DECIDED = "approval.decided"
+    APPROVAL_FAILED = "approval.failed"
+    EVALUATION_RECORDED = "evaluation.recorded"
 
 
 # Areas (the part of a type before the dot) of the events about accounts: reading them needs

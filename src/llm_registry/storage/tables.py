@@ -5,6 +5,7 @@ migrations and schema checks import this module, never a domain's one directly.
 """
 
 import llm_registry.accounts.schema  # declares the accounts tables
+import llm_registry.governance.schema  # declares the evaluations, approvals and registration counts
 import llm_registry.integrity.blob_schema  # declares version_files
 import llm_registry.integrity.trust.schema  # declares the signers, signatures and provenance tables
 import llm_registry.search.schema  # noqa: F401  (declares the search tables; both imports bind one name)

@@ -36,6 +36,8 @@ class AliasTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str = Field(max_length=256, description="An exact version of the asset")
+    force: bool = Field(False, description="Activate a policy even though it would leave no admin able to "
+                                           "change policy (`policy_lockout`)")
 
 
 @router.get(ALIASES_PATH, response_model=Page[Alias], responses=responses.READ, name="list_aliases")
@@ -71,7 +73,7 @@ async def get_alias(
     return respond(request, found)
 
 
-@router.put(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.WRITE, name="set_alias")
+@router.put(ALIASES_PATH + "/{alias}", response_model=Alias, responses=responses.GOVERNED_WRITE, name="set_alias")
 async def set_alias(
     request: Request,
     kinds: KindsPath,
@@ -88,7 +90,8 @@ async def set_alias(
     when ``If-Match`` no longer holds). Concurrent moves take turns: the last one wins."""
     precondition = None if if_match is None else functools.partial(_still_matches, request, if_match)
     moved = await run_service(request, services.aliases.set_alias, asset_reference(kinds, namespace, name),
-                              alias_name(alias), target.version, actor=context.actor, precondition=precondition)
+                              alias_name(alias), target.version, actor=context.actor, precondition=precondition,
+                              force=target.force)
     # The ETag of the alias as it now stands (what GET answers and If-Match compares), without
     # the trust policy's warnings about the move.
     stands = moved.model_copy(update={"warnings": []})

@@ -28,7 +28,9 @@ from llm_registry.api.rest import (
     batch,
     blobs,
     docs,
+    evaluations,
     events,
+    governance,
     health,
     openapi,
     prompts,
@@ -129,8 +131,9 @@ def create_app(
     app.include_router(search_routes.router)
     app.include_router(batch.router)
     app.include_router(blobs.router)
-    for router in (signatures.router, provenance.router, signers.router):
+    for router in (signatures.router, provenance.router, signers.router, governance.router):
         app.include_router(router)
+    app.include_router(evaluations.router)
     for router in (health.router, events.router, prompts.router, assets.router):
         app.include_router(router)
     if authenticator is None:

@@ -50,7 +50,7 @@ async def list_all_assets(
 @router.post(
     "/v1/{kinds:collection}", status_code=201, response_model=VersionDocument, name="register_version",
     responses={200: {"model": VersionDocument, "description": "The identical document was already registered"},
-               **responses.WRITE},
+               **responses.GOVERNED_WRITE},
 )
 async def register_version(
     request: Request,

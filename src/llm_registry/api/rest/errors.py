@@ -21,7 +21,7 @@ from starlette.routing import Match, Route
 from llm_registry.api.rest.context import request_id_of
 from llm_registry.api.rest.logs import SERVER_LOGGER, structured_logger
 from llm_registry.assets.documents import field_path
-from llm_registry.errors import RateLimitedError, RegistryError, StorageError
+from llm_registry.errors import ApprovalRequiredError, RateLimitedError, RegistryError, StorageError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:llm-registry:problem:"
@@ -101,6 +101,8 @@ def _registry_error(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
     elif isinstance(exc, StorageError):
         headers = {"Retry-After": "1"}  # a fault of the database may pass: clients retry
+    elif isinstance(exc, ApprovalRequiredError) and exc.details.get("approval_id"):
+        headers = {"Location": f"/v1/approvals/{exc.details['approval_id']}"}
     if exc.http_status >= 500:
         # The database's own message (kept as the cause by the store) goes to the log only.
         cause = exc.__cause__

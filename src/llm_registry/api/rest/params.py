@@ -30,8 +30,8 @@ CURSOR_PATTERN = "^[A-Za-z0-9_=-]*$"
 # 405 (with the methods it has), not 422 for an unknown kind. tests/api/test_contract.py keeps
 # this list whole.
 RESERVED_SEGMENTS = (
-    "api-keys", "assets", "audit", "auth", "batch", "blobs", "events", "impact", "lineage", "lock",
-    "namespace-grants", "resolve", "search", "signers", "users", "verify",
+    "api-keys", "approvals", "assets", "audit", "auth", "batch", "blobs", "evaluations", "events", "governance",
+    "impact", "lineage", "lock", "namespace-grants", "resolve", "search", "signers", "users", "verify",
 )
 
 

@@ -22,7 +22,14 @@ def problem(description: str, *, headers: tuple[str, ...] = ()) -> dict[str, Any
 NOT_FOUND: Responses = {404: problem("Not found (`asset_not_found`, `version_not_found`, `alias_not_found`, …)")}
 CONFLICT: Responses = {409: problem("Conflict with the current state (`version_conflict`, `has_dependents`, "
                                     "`invalid_status_change`, `concurrent_write`, …)")}
+# A change the policies in force may hold for an approval (register, labels, status, alias, delete).
+APPROVAL: Responses = {
+    202: problem("A policy rule requires an approval (`approval_required`): nothing changed yet; the request "
+                 "waits as `details.approval_id` (`Location`: /v1/approvals/{id}) and is carried out when approved"),
+}
 READ: Responses = {**NOT_FOUND}
 WRITE: Responses = {**NOT_FOUND, **CONFLICT}
 DELETE: Responses = {**NOT_FOUND, **CONFLICT}
+GOVERNED_WRITE: Responses = {**WRITE, **APPROVAL}
+GOVERNED_DELETE: Responses = {**DELETE, **APPROVAL}
 BODY: Responses = {**NOT_FOUND}

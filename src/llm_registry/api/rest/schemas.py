@@ -173,7 +173,7 @@ def _rewrite_refs(value: Any, name: str) -> None:
 
 
 def _use_documents(document: Schema) -> None:
-    """Registration takes a ``Document``; a batch, a list of them."""
+    """Registration takes a ``Document``; a batch, a list of them; a policy's dry run, one as its subject."""
     for item in document.get("paths", {}).values():
         for operation in item.values():
             if not isinstance(operation, dict):
@@ -184,3 +184,9 @@ def _use_documents(document: Schema) -> None:
     batch = document["components"]["schemas"].get("BatchRequest")
     if batch is not None:
         batch["properties"]["documents"]["items"] = {"$ref": "#/components/schemas/Document"}
+    trial = document["components"]["schemas"].get("PolicyTrial")
+    if trial is not None:
+        arms = trial["properties"]["subject"]["anyOf"]
+        trial["properties"]["subject"]["anyOf"] = [
+            {"$ref": "#/components/schemas/Document"} if arm.get("type") == "object" else arm for arm in arms
+        ]

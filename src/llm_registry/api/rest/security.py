@@ -97,6 +97,19 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "GET /v1/signers/{signer}": _READ,
     "POST /v1/signers": "signers:manage",
     "DELETE /v1/signers/{signer}": "signers:manage",
+    # governance: the policies in force and their dry run; approval requests (the service shows
+    # one without policies:read only its own, and never lets a requester decide)
+    "GET /v1/governance/policies": "policies:read",
+    "POST /v1/governance/test": "policies:read",
+    "GET /v1/approvals": AUTHENTICATED,
+    "GET /v1/approvals/{approval_id}": AUTHENTICATED,
+    "POST /v1/approvals/{approval_id}/approve": "policies:manage",
+    "POST /v1/approvals/{approval_id}/reject": "policies:manage",
+    # evaluations: recorded with their own permission (namespace grants checked by the service)
+    "POST /v1/evaluations": "evaluations:record",
+    "GET /v1/evaluations": _READ,
+    "GET /v1/evaluations/compare": _READ,
+    "GET /v1/evaluations/{evaluation_id}": _READ,
 }
 
 _log = logging.getLogger("llm_registry.security")

@@ -112,7 +112,7 @@ async def get_version(
     return respond(request, await run_read(request, services.catalog.get, ref, as_of=as_of))
 
 
-@router.patch(VERSION_PATH, response_model=VersionDocument, responses=responses.WRITE, name="update_version")
+@router.patch(VERSION_PATH, response_model=VersionDocument, responses=responses.GOVERNED_WRITE, name="update_version")
 async def update_version(
     request: Request,
     kinds: KindsPath,
@@ -162,7 +162,7 @@ def _check_patch(patch: VersionPatch) -> None:
         raise ValidationError("restoring takes no message", code="invalid_parameter", field="message")
 
 
-@router.delete(VERSION_PATH, response_model=VersionDocument, responses=responses.DELETE, name="delete_version")
+@router.delete(VERSION_PATH, response_model=VersionDocument, responses=responses.GOVERNED_DELETE, name="delete_version")
 async def delete_version(
     request: Request,
     kinds: KindsPath,
