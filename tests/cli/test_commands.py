@@ -1,8 +1,11 @@
 """The command index: ``--help`` and every verb exactly as typer builds them with every command
-registered up front, while a run converts only the command it names."""
+registered up front, while a run converts only the command it names and imports only its module."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -12,7 +15,9 @@ from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from llm_registry.cli import main as cli_main
-from llm_registry.cli.commands import LazyCommands, index_modules, load_command_module
+from llm_registry.cli.commands import Entry, LazyCommands, index_modules, indexed_entries, load_command_module
+from llm_registry.cli.index import ENTRIES
+from tests.cli import command_index
 from tests.cli.conftest import walk_commands
 
 
@@ -71,3 +76,45 @@ def test_the_index_lists_commands_then_groups_in_module_order() -> None:
 def test_a_name_registered_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="'register' is registered twice"):
         index_modules(["llm_registry.cli.versions", "llm_registry.cli.versions"])
+
+
+def test_the_written_index_is_what_the_modules_register() -> None:
+    assert command_index.current() == command_index.INDEX.read_text(encoding="utf-8"), "run scripts/cli-index"
+    assert list(ENTRIES) == index_modules(cli_main.COMMAND_MODULES)
+    assert command_index.main(["--check"]) == 0
+
+
+def test_a_module_the_index_does_not_cover_is_indexed_at_start_up() -> None:
+    without_events = [entry for entry in ENTRIES if entry.module != "llm_registry.cli.events"]
+    assert indexed_entries(cli_main.COMMAND_MODULES, without_events) == list(ENTRIES)
+
+
+def test_an_index_entry_its_module_no_longer_registers_says_what_to_run() -> None:
+    stale = Entry("vanished", "llm_registry.cli.versions", False, "Gone.", None, False, False)
+    _, commands = lazy_commands(cli_main.build_app())
+    lazy = LazyCommands([stale], commands._how)
+    with pytest.raises(LookupError, match="registers no command 'vanished': run scripts/cli-index"):
+        lazy["vanished"]
+
+
+def imported_command_modules(*args: str) -> list[str]:
+    """The command modules a run of the CLI with ``args`` imports, in a new process."""
+    probe = (
+        "import json, sys\n"
+        "from llm_registry.cli import main as m\n"
+        f"sys.argv = ['llm-registry', *{list(args)!r}]\n"
+        "try:\n"
+        "    m.main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(set(m.COMMAND_MODULES) & set(sys.modules))), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    modules: list[str] = json.loads(result.stderr.strip().splitlines()[-1])
+    return modules
+
+
+def test_help_imports_no_command_module_and_a_run_only_its_own() -> None:
+    assert imported_command_modules("--help") == []
+    assert imported_command_modules("get", "--help") == ["llm_registry.cli.versions"]
+    assert imported_command_modules("alias", "ls", "--help") == ["llm_registry.cli.aliases"]

@@ -2,5 +2,5 @@
 
 The application is ``llm_registry.cli.main.build_app()`` (console script: ``main``). Each command
 group lives in its own module with a ``register(app)`` function; ``main.COMMAND_MODULES``
-lists them.
+lists them, and ``index.py`` (written by ``scripts/cli-index``) names each command's module.
 """

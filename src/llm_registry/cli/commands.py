@@ -1,18 +1,23 @@
-"""The command index: every command module's commands, known by name and help from what the
-module registered, and turned into click commands only when one is run or its help shown.
+"""The command index: every command known by name and help without importing its module, and
+turned into a click command only when one is run or its own help shown.
 
-typer turns each command's signature into click parameters when the application starts; over
-every module that is most of the start-up of ``--help``. Here the modules still register their
-commands with ``register(app)`` (on an application of their own), and the root group converts
-the one the command line names.
+typer turns each command's signature into click parameters when the application starts, and
+listing the commands would import every command module; over all of them that is most of a
+command's start-up. The modules still register their commands with ``register(app)`` (on an
+application of their own); ``cli/index.py``, written by ``scripts/cli-index`` from what they
+register, lists each command's name, module and help, so ``--help`` imports no command module
+and a run imports the one module that holds the command it names. A module the index does not
+cover yet is imported and indexed at start-up, so a new module works before the index is
+rewritten (a test fails until it is).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator, MutableMapping, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, fields
 from gettext import gettext
 from typing import Any, ClassVar, Protocol, cast
 
@@ -34,6 +39,13 @@ def load_command_module(name: str) -> CommandModule:
     return cast(CommandModule, module)
 
 
+def registered(module: str) -> typer.Typer:
+    """An application with only the commands of ``module`` registered."""
+    application = typer.Typer()
+    load_command_module(module).register(application)
+    return application
+
+
 @dataclass(frozen=True, slots=True)
 class Conversion:
     """How typer converts the commands of an application (its root's settings)."""
@@ -47,40 +59,66 @@ class Conversion:
         return cls(app.pretty_exceptions_short, app.rich_markup_mode, app.suggest_commands)
 
 
+def _command_name(info: CommandInfo) -> str:
+    assert info.callback is not None, "a command must have a callback function"
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def _group_info(info: TyperInfo) -> TyperInfo:
+    solved = typer.main.solve_typer_info_defaults(info)
+    if not solved.name:
+        raise TypeError("a command group needs a name (add_typer(app, name=...) or Typer(name=...))")
+    return solved
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A top-level command or group as its module registered it, not converted yet."""
+    """A top-level command or group: its name, the module that registers it, and what the
+    listing of ``--help`` shows of it (as typer would give it to the click command)."""
 
     name: str
-    info: CommandInfo | TyperInfo
-    # What the listing of ``--help`` shows, as typer would give it to the click command.
+    module: str
+    group: bool
     help: str | None
     short_help: str | None
     hidden: bool
     deprecated: bool
 
     @classmethod
-    def of_command(cls, info: CommandInfo) -> Entry:
+    def of_command(cls, module: str, info: CommandInfo) -> Entry:
         assert info.callback is not None, "a command must have a callback function"
-        name = info.name or typer.main.get_command_name(info.callback.__name__)
         help_text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
-        return cls(name, info, help_text, info.short_help, info.hidden, info.deprecated)
+        return cls(_command_name(info), module, False, help_text, info.short_help, info.hidden, info.deprecated)
 
     @classmethod
-    def of_group(cls, info: TyperInfo) -> Entry:
-        solved = typer.main.solve_typer_info_defaults(info)
-        if not solved.name:
-            raise TypeError("a command group needs a name (add_typer(app, name=...) or Typer(name=...))")
-        return cls(solved.name, info, solved.help, solved.short_help, bool(solved.hidden), bool(solved.deprecated))
+    def of_group(cls, module: str, info: TyperInfo) -> Entry:
+        solved = _group_info(info)
+        assert solved.name
+        return cls(solved.name, module, True, solved.help, solved.short_help, bool(solved.hidden),
+                   bool(solved.deprecated))
 
-    def convert(self, how: Conversion) -> Any:
-        """The click command or group, as typer builds it."""
-        if isinstance(self.info, CommandInfo):
+    def info(self, application: typer.Typer) -> CommandInfo | TyperInfo:
+        """This command's registration in ``application`` (its module's); raises LookupError when
+        the module no longer registers it (the index is out of date)."""
+        if self.group:
+            for group in application.registered_groups:
+                if _group_info(group).name == self.name:
+                    return group
+        else:
+            for command in application.registered_commands:
+                if _command_name(command) == self.name:
+                    return command
+        raise LookupError(f"{self.module} registers no command {self.name!r}: run scripts/cli-index")
+
+    def convert(self, application: typer.Typer, how: Conversion) -> Any:
+        """The click command or group, as typer builds it from ``application`` (its module's)."""
+        info = self.info(application)
+        if isinstance(info, CommandInfo):
             return typer.main.get_command_from_info(
-                self.info, pretty_exceptions_short=how.pretty_exceptions_short, rich_markup_mode=how.rich_markup_mode
+                info, pretty_exceptions_short=how.pretty_exceptions_short, rich_markup_mode=how.rich_markup_mode
             )
         return typer.main.get_group_from_info(
-            self.info, pretty_exceptions_short=how.pretty_exceptions_short, rich_markup_mode=how.rich_markup_mode,
+            info, pretty_exceptions_short=how.pretty_exceptions_short, rich_markup_mode=how.rich_markup_mode,
             suggest_commands=how.suggest_commands,
         )
 
@@ -90,24 +128,77 @@ class Entry:
                             deprecated=self.deprecated)
 
 
-def index_modules(names: Sequence[str]) -> list[Entry]:
-    """The top-level commands of ``names``, in the order typer lists them (every module's
-    commands, then every module's groups); raises TypeError for a module without ``register``
-    and ValueError for a name registered twice."""
-    commands: list[Entry] = []
-    groups: list[Entry] = []
-    for name in names:
-        module_app = typer.Typer()
-        load_command_module(name).register(module_app)
-        commands.extend(Entry.of_command(info) for info in module_app.registered_commands)
-        groups.extend(Entry.of_group(info) for info in module_app.registered_groups)
-    entries = commands + groups
+def module_entries(module: str, application: typer.Typer) -> list[Entry]:
+    """The top-level commands ``application`` holds, registered by ``module``."""
+    return [
+        *(Entry.of_command(module, info) for info in application.registered_commands),
+        *(Entry.of_group(module, info) for info in application.registered_groups),
+    ]
+
+
+def arrange(entries: Iterable[Entry]) -> list[Entry]:
+    """``entries`` (in module order) in the order typer lists them: every module's commands, then
+    every module's groups; raises ValueError for a name registered twice."""
+    listed = list(entries)
+    ordered = [entry for entry in listed if not entry.group] + [entry for entry in listed if entry.group]
     seen: set[str] = set()
-    for entry in entries:
+    for entry in ordered:
         if entry.name in seen:
             raise ValueError(f"command {entry.name!r} is registered twice")
         seen.add(entry.name)
-    return entries
+    return ordered
+
+
+def index_modules(names: Sequence[str]) -> list[Entry]:
+    """The top-level commands of ``names``, each module imported; raises TypeError for a module
+    without ``register`` and ValueError for a name registered twice."""
+    return arrange(entry for name in names for entry in module_entries(name, registered(name)))
+
+
+def indexed_entries(names: Sequence[str], index: Sequence[Entry]) -> list[Entry]:
+    """The top-level commands of ``names``: from ``index`` for the modules it covers, the others
+    imported and indexed now."""
+    by_module: dict[str, list[Entry]] = {}
+    for entry in index:
+        by_module.setdefault(entry.module, []).append(entry)
+    found: list[Entry] = []
+    for name in names:
+        covered = by_module.get(name)
+        found.extend(covered if covered is not None else module_entries(name, registered(name)))
+    return arrange(found)
+
+
+def _literal(value: object, indent: str) -> str:
+    """``value`` as Python source (double-quoted strings); a multi-line string as one literal
+    per line."""
+    if not isinstance(value, str):
+        return repr(value)
+    lines = value.splitlines(keepends=True)
+    if len(lines) <= 1:
+        return json.dumps(value, ensure_ascii=False)
+    return "(\n" + "".join(f"{indent}    {json.dumps(line, ensure_ascii=False)}\n" for line in lines) + f"{indent})"
+
+
+def render_index(entries: Sequence[Entry]) -> str:
+    """The source of ``cli/index.py`` for ``entries``."""
+    out = [
+        '"""The command index: each top-level command\'s name, module and help (cli/commands.py).',
+        "",
+        "Written by ``scripts/cli-index`` from what the command modules register; do not edit it by",
+        "hand. ``tests/cli/test_commands.py`` fails when it is out of date.",
+        '"""',
+        "",
+        "from llm_registry.cli.commands import Entry",
+        "",
+        "ENTRIES: tuple[Entry, ...] = (",
+    ]
+    for entry in entries:
+        out.append("    Entry(")
+        for field in fields(Entry):
+            out.append(f"        {field.name}={_literal(getattr(entry, field.name), '        ')},")
+        out.append("    ),")
+    out.append(")")
+    return "\n".join(out) + "\n"
 
 
 class LazyCommands(MutableMapping[str, Any]):
@@ -118,11 +209,17 @@ class LazyCommands(MutableMapping[str, Any]):
         self._how = how
         self._converted: dict[str, Any] = {}
         self._names = dict.fromkeys(self._entries)
+        # Each module's application, registered when one of its commands is first converted.
+        self._applications: dict[str, typer.Typer] = {}
 
     def __getitem__(self, name: str) -> Any:
         command = self._converted.get(name)
         if command is None:
-            command = self._converted[name] = self._entries[name].convert(self._how)
+            entry = self._entries[name]
+            application = self._applications.get(entry.module)
+            if application is None:
+                application = self._applications[entry.module] = registered(entry.module)
+            command = self._converted[name] = entry.convert(application, self._how)
         return command
 
     def __setitem__(self, name: str, command: Any) -> None:

@@ -13,15 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from llm_registry.cli.commands import Conversion, LazyGroup, index_modules, lazy_group
+from llm_registry.cli.commands import Conversion, LazyGroup, indexed_entries, lazy_group
 from llm_registry.cli.output import location_secrets, report_error
 from llm_registry.cli.session import CliState, JsonOption
 from llm_registry.errors import ApprovalRequiredError, RegistryError
 from llm_registry.settings import DECLARED
 
-# Each module adds its commands with ``register(app)``; one line here adds a command group. A
-# module is imported at start-up (keep its module-level imports light), and its commands turned
-# into click commands only when one is run (cli/commands.py).
+# Each module adds its commands with ``register(app)``; one line here adds a command group (and
+# ``scripts/cli-index`` adds its commands to the index, cli/index.py). A module is imported only
+# when one of its commands runs or shows its help (cli/commands.py).
 COMMAND_MODULES: tuple[str, ...] = (
     "llm_registry.cli.versions",
     "llm_registry.cli.imports",
@@ -104,7 +104,9 @@ def build_app() -> typer.Typer:
         # Help text shows references such as kind:ns/name[@selector] literally.
         rich_markup_mode=None,
     )
-    root = lazy_group(RegistryErrorGroup, index_modules(COMMAND_MODULES), Conversion.of(application))
+    from llm_registry.cli.index import ENTRIES
+
+    root = lazy_group(RegistryErrorGroup, indexed_entries(COMMAND_MODULES, ENTRIES), Conversion.of(application))
     application.callback(cls=root)(_root)
     return application
 
