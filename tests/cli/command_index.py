@@ -7,13 +7,49 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from llm_registry.cli import main as cli_main
-from llm_registry.cli.commands import index_modules, render_index
+from llm_registry.cli.commands import Entry, index_modules
 
 INDEX = Path(__file__).resolve().parents[2] / "src" / "llm_registry" / "cli" / "index.py"
+
+
+def _literal(value: object, indent: str) -> str:
+    """``value`` as Python source (double-quoted strings); a multi-line string as one literal
+    per line."""
+    if not isinstance(value, str):
+        return repr(value)
+    lines = value.splitlines(keepends=True)
+    if len(lines) <= 1:
+        return json.dumps(value, ensure_ascii=False)
+    return "(\n" + "".join(f"{indent}    {json.dumps(line, ensure_ascii=False)}\n" for line in lines) + f"{indent})"
+
+
+def render_index(entries: Sequence[Entry]) -> str:
+    """The source of ``cli/index.py`` for ``entries``."""
+    out = [
+        '"""The command index: each top-level command\'s name, module and help (cli/commands.py).',
+        "",
+        "Written by ``scripts/cli-index`` from what the command modules register; do not edit it by",
+        "hand. ``tests/cli/test_commands.py`` fails when it is out of date.",
+        '"""',
+        "",
+        "from llm_registry.cli.commands import Entry",
+        "",
+        "ENTRIES: tuple[Entry, ...] = (",
+    ]
+    for entry in entries:
+        out.append("    Entry(")
+        for field in fields(Entry):
+            out.append(f"        {field.name}={_literal(getattr(entry, field.name), '        ')},")
+        out.append("    ),")
+    out.append(")")
+    return "\n".join(out) + "\n"
 
 
 def current() -> str:
